@@ -116,6 +116,8 @@ public sealed record CacheMetadata
         TeacherSha256 == o.TeacherSha256 && ClassCount == o.ClassCount && DatasetName == o.DatasetName
         && Split == o.Split && DatasetCount == o.DatasetCount && Fingerprint == o.Fingerprint && Dtype == o.Dtype
         && InputName == o.InputName && SampleShape.SequenceEqual(o.SampleShape)
+        && Preprocessing.Scale == o.Preprocessing.Scale && Preprocessing.Mean.SequenceEqual(o.Preprocessing.Mean)
+        && Preprocessing.Std.SequenceEqual(o.Preprocessing.Std)
         && Outputs.Select(x => x.Name).SequenceEqual(o.Outputs.Select(x => x.Name));
 
     private sealed record PreprocessingJson(

@@ -44,7 +44,8 @@ public sealed class LogitCacheReader : IDisposable
         else throw new DistillException($"cache {path} not found");
         if (files.Length == 0)
         {
-            bool partial = System.IO.Directory.GetFiles(path, "*" + CacheSchema.TempSuffix).Length > 0;
+            bool partial = System.IO.Directory.GetFiles(path, "*" + CacheSchema.TempSuffix).Length > 0
+                || System.IO.Directory.GetDirectories(path, ".part-*.work").Length > 0;
             throw new DistillException(partial
                 ? $"cache {path} is incomplete (only unfinished .tmp files; rerun precompute-logits, with --resume if supported)"
                 : $"cache {path} holds no part-*.parquet files");
@@ -53,6 +54,7 @@ public sealed class LogitCacheReader : IDisposable
         var parts = new List<Part>();
         var groups = new List<(int, int, int, long)>();
         CacheMetadata? first = null;
+        var shards = new List<string>();
         long total = 0;
         try
         {
@@ -64,6 +66,7 @@ public sealed class LogitCacheReader : IDisposable
                 if (first != null && !first.SameCacheAs(meta))
                     throw new DistillException($"{file}: part belongs to a different cache than {files[0]} (teacher, data or shape differ)");
                 first ??= meta;
+                shards.Add(meta.Shard);
                 long fileRows = 0;
                 for (int g = 0; g < part.Reader.RowGroupCount; g++)
                 {
@@ -75,6 +78,7 @@ public sealed class LogitCacheReader : IDisposable
                     throw new DistillException($"{file}: holds {fileRows} rows but its metadata says {meta.Rows}");
                 total += fileRows;
             }
+            if (!File.Exists(path)) CheckShards(path, files.ToList(), shards);
         }
         catch (Exception e)
         {
@@ -82,7 +86,7 @@ public sealed class LogitCacheReader : IDisposable
             if (e is DistillException) throw;
             throw new DistillException($"{path}: not a readable logits cache ({e.GetType().Name}: {e.Message})", e);
         }
-        return new LogitCacheReader(path, parts, groups, first! with { Rows = total }, total);
+        return new LogitCacheReader(path, parts, groups, first! with { Rows = total, Shard = "1/1" }, total);
     }
 
     private static async Task<Part> OpenPartAsync(string file, CancellationToken ct)
@@ -114,6 +118,24 @@ public sealed class LogitCacheReader : IDisposable
             if (e is DistillException) throw;
             throw new DistillException($"{file}: not a readable Parquet file ({e.GetType().Name}: {e.Message})", e);
         }
+    }
+
+    // A sharded cache is usable only when every shard's part is there (each shard writes part-{k-1}).
+    private static void CheckShards(string path, List<string> files, List<string> shards)
+    {
+        var specs = shards.Select(ShardSpec.Parse).ToList();
+        int n = specs[0].N;
+        if (specs.Any(s => s.N != n))
+            throw new DistillException($"cache {path} mixes parts of different shardings ({string.Join(", ", shards)})");
+        var present = specs.Select(s => s.K).ToHashSet();
+        if (present.Count != specs.Count)
+            throw new DistillException($"cache {path} holds the same shard twice");
+        var missing = Enumerable.Range(1, n).Where(k => !present.Contains(k)).ToList();
+        if (missing.Count > 0)
+            throw new DistillException($"cache {path} is incomplete: shard(s) {string.Join(", ", missing.Select(k => $"{k}/{n}"))} missing");
+        for (int i = 0; i < files.Count; i++)
+            if (System.IO.Path.GetFileName(files[i]) != CacheSchema.PartName(specs[i].PartIndex) && files.Count > 1)
+                throw new DistillException($"{files[i]}: holds shard {specs[i]} but is not named {CacheSchema.PartName(specs[i].PartIndex)}");
     }
 
     /// <summary>Reads row group <paramref name="group"/> (0 ≤ group &lt; RowGroupCount, across all parts).</summary>

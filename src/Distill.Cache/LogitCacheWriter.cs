@@ -53,11 +53,11 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     /// Refuses to replace an existing complete part unless <paramref name="overwrite"/>.
     /// </summary>
     public static async Task<LogitCacheWriter> CreateAsync(string directory, CacheMetadata metadata, bool overwrite,
-        int rowGroupSize = 2048, int part = 0, bool views = false, CancellationToken ct = default)
+        int rowGroupSize = 2048, int part = 0, bool views = false, CancellationToken ct = default, string? fileName = null)
     {
         if (rowGroupSize <= 0) throw new DistillException("row group size must be positive");
         if (metadata.ClassCount <= 0) throw new DistillException("class count must be positive");
-        var finalPath = Path.Combine(directory, CacheSchema.PartName(part));
+        var finalPath = Path.Combine(directory, fileName ?? CacheSchema.PartName(part));
         if (File.Exists(finalPath) && !overwrite)
             throw new DistillException($"{directory} already holds a cache (pass --overwrite to replace it)");
         try { Directory.CreateDirectory(directory); }
