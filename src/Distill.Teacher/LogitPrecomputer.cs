@@ -56,8 +56,8 @@ public static class LogitPrecomputer
         };
 
         int rowGroup = Math.Max(batch, req.RowGroupSize / batch * batch);
-        if (req.Resume && await AlreadyCompleteAsync(req.OutputDirectory, req.Shard, metadata) is { } done)
-            return done with { Device = teacher.Device };
+        if (req.Resume && await AlreadyCompleteAsync(req.OutputDirectory, req.Shard, metadata) is { } complete)
+            return complete with { Device = teacher.Device };
         var slots = Enumerable.Range(0, SlotsInFlight)
             .Select(_ => new BatchSlot(batch, sampleSize, classes, teacher.BatchShape)).ToList();
         var free = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
