@@ -162,7 +162,7 @@ public sealed class CachePartWriter : IAsyncDisposable
                             for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
                             if (best == b.Labels[r]) correct++;
                         }
-                    await w.WriteAsync(b.Index, b.Labels ?? default(ReadOnlyMemory<int>), b.Logits, ct: ct);
+                    await w.WriteBatchAsync(b, ct);
                 }
             }
             if (expected != EndRow) throw new DistillException($"{_workDir}: segments end at row {expected}, expected {EndRow}");

@@ -33,6 +33,7 @@ public static class LogitPrecomputer
         if (teacher.FixedBatch is int fb && req.BatchSize != fb && req.BatchSize != 256)
             warn?.Invoke($"warning: teacher has a fixed batch of {fb}; using it instead of --batch {req.BatchSize}");
         int classes = teacher.ClassCount, sampleSize = data.SampleSize(), channels = data.SampleShape[0];
+        if (req.Encoding.TopK > classes) throw new DistillException($"--top-k {req.Encoding.TopK} exceeds the teacher's {classes} classes");
         if (data.ClassCount is int k && k > classes)
             throw new DistillException($"teacher outputs {classes} classes but {data.Name} has labels up to {k - 1}");
 
@@ -52,6 +53,8 @@ public static class LogitPrecomputer
             OnnxRuntimeVersion = SessionFactory.OnnxRuntimeVersion(),
             HasLabels = data.HasLabels,
             Shard = req.Shard.ToString(),
+            Dtype = req.Encoding.Dtype,
+            TopK = req.Encoding.TopK,
             CommandLine = req.CommandLine,
         };
 

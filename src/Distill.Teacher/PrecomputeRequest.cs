@@ -24,6 +24,8 @@ public sealed record PrecomputeRequest
     public Distill.Cache.ShardSpec Shard { get; init; } = Distill.Cache.ShardSpec.Whole;
     /// <summary>Continue an interrupted run from its last complete row group.</summary>
     public bool Resume { get; init; }
+    /// <summary>float32 (default), float16, or top-K with the full log-sum-exp.</summary>
+    public Distill.Cache.CacheEncoding Encoding { get; init; } = Distill.Cache.CacheEncoding.Float32;
 }
 
 /// <summary>What a finished run measured.</summary>

@@ -26,12 +26,14 @@ internal static class PrecomputeCommand
         var limit = new Option<int>("--limit") { Description = "Cache only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
         var shard = new Option<string>("--shard") { Description = "Cache only slice k of n (e.g. 2/3) into its own part file, so n machines fill one cache", DefaultValueFactory = _ => "1/1" };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from its last complete row group" };
+        var dtype = new Option<string>("--dtype") { Description = "Stored logit type: float32 or float16 (2 bytes per class)", DefaultValueFactory = _ => "float32" };
+        var topK = new Option<int>("--top-k") { Description = "Store only the K largest logits per sample plus the full log-sum-exp (0: all)", DefaultValueFactory = _ => 0 };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing cache (the old one stays until the new one is complete)" };
 
         var cmd = new RootCommand(
             "Run an ONNX teacher once over a dataset split and cache its logits in Parquet for train-student.\n" +
             "Example: precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split train --out caches/fmnist-train");
-        foreach (var o in new Option[] { teacher, dataset, split, output, input, outputName, mean, std, scale, device, batch, threads, rowGroup, limit, shard, resume, overwrite })
+        foreach (var o in new Option[] { teacher, dataset, split, output, input, outputName, mean, std, scale, device, batch, threads, rowGroup, limit, shard, resume, dtype, topK, overwrite })
             cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -57,6 +59,7 @@ internal static class PrecomputeCommand
                 Overwrite = r.GetValue(overwrite),
                 Shard = Distill.Cache.ShardSpec.Parse(r.GetValue(shard)!),
                 Resume = r.GetValue(resume),
+                Encoding = Distill.Cache.CacheEncoding.Parse(r.GetValue(dtype)!, r.GetValue(topK)),
                 CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
             };
             if (req.Threads < 0) throw new DistillException("--threads must be 0 or positive");
