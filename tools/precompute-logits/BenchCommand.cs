@@ -21,8 +21,9 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Intra-op threads for both", DefaultValueFactory = _ => 2 };
         var repeats = new Option<int>("--repeats") { Description = "Alternating measurements of each", DefaultValueFactory = _ => 3 };
         var limit = new Option<int>("--limit") { Description = "Samples (0: the whole split)", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu or cuda[:N] for both", DefaultValueFactory = _ => "cpu" };
         var cmd = new Command("bench", "Benchmark precompute-logits against a bare ONNX Runtime Run loop (ratio, goal ≥ 0.95)");
-        foreach (var o in new Option[] { teacher, dataset, split, batch, threads, repeats, limit }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { teacher, dataset, split, batch, threads, repeats, limit, device }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var path = r.GetValue(teacher)!;
@@ -30,6 +31,8 @@ internal static class BenchCommand
             int b = r.GetValue(batch), t = r.GetValue(threads), n = r.GetValue(limit) is > 0 and var l ? Math.Min(l, data.Count) : data.Count;
             var pre = TeacherCard.Resolve(TeacherCard.TryLoadFor(path), null, null, null);
             var batches = Preprocess(data, pre, n, b);
+            var dev = ExecutionDevice.Parse(r.GetValue(device)!);
+            if (dev.Kind == "auto") throw new DistillException("bench needs an explicit --device (cpu or cuda)");
             var dir = Path.Combine(Path.GetTempPath(), $"distill-bench-{Environment.ProcessId}");
             var bare = new List<double>();
             var ours = new List<double>();
@@ -37,10 +40,10 @@ internal static class BenchCommand
             {
                 for (int i = 0; i < r.GetValue(repeats); i++)
                 {
-                    bare.Add(n / BareLoopSeconds(path, batches, data.SampleShape, t));
+                    bare.Add(n / BareLoopSeconds(path, batches, data.SampleShape, t, dev));
                     var res = await LogitPrecomputer.RunAsync(new PrecomputeRequest
                     {
-                        TeacherPath = path, Dataset = data, Preprocessing = pre, OutputDirectory = dir, Device = ExecutionDevice.Cpu,
+                        TeacherPath = path, Dataset = data, Preprocessing = pre, OutputDirectory = dir, Device = dev,
                         BatchSize = b, Threads = t, Limit = n, Overwrite = true,
                     }, ct: ct);
                     ours.Add(res.ImagesPerSecond);
@@ -49,7 +52,7 @@ internal static class BenchCommand
             }
             finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
             double mb = Median(bare), mo = Median(ours);
-            Console.WriteLine($"bench: {Path.GetFileName(path)}, {n:N0} × {data.Name} {data.Split}, batch {b}, {t} threads, CPU, ONNX Runtime {SessionFactory.OnnxRuntimeVersion()}");
+            Console.WriteLine($"bench: {Path.GetFileName(path)}, {n:N0} × {data.Name} {data.Split}, batch {b}, {t} threads, {dev}, ONNX Runtime {SessionFactory.OnnxRuntimeVersion()}");
             Console.WriteLine($"bare Run loop (median):      {mb:N0} img/s");
             Console.WriteLine($"precompute-logits (median):  {mo:N0} img/s");
             Console.WriteLine($"ratio precompute/bare:       {mo / mb:F3}  (goal ≥ 0.95)");
@@ -74,9 +77,9 @@ internal static class BenchCommand
     }
 
     // The baseline: one session, inputs already preprocessed, output buffers reused, nothing else.
-    private static double BareLoopSeconds(string path, List<float[]> batches, int[] sample, int threads)
+    private static double BareLoopSeconds(string path, List<float[]> batches, int[] sample, int threads, ExecutionDevice device)
     {
-        using var options = SessionFactory.CreateOptions(ExecutionDevice.Cpu, threads, _ => { }, out _);
+        using var options = SessionFactory.CreateOptions(device, threads, _ => { }, out _);
         using var session = new InferenceSession(path, options);
         string input = session.InputMetadata.Keys.First(), output = session.OutputMetadata.Keys.First();
         int classes = session.OutputMetadata[output].Dimensions[1];

@@ -8,6 +8,7 @@ var root = PrecomputeCommand.Create();
 root.Options.Add(verbose);
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 var parse = root.Parse(args);
 try
 {
