@@ -1,0 +1,192 @@
+using System.Runtime.CompilerServices;
+using Distill.Data;
+using Parquet;
+using Parquet.Schema;
+
+namespace Distill.Cache;
+
+/// <summary>
+/// Reads a logits cache directory (docs/cache-format.md) row group by row group. Opening validates every part file
+/// (schema, metadata, row counts, agreement between parts); any problem is a <see cref="DistillException"/> naming
+/// the file. Thread-safe: row groups of the same file are read one at a time.
+/// </summary>
+public sealed class LogitCacheReader : IDisposable
+{
+    private sealed record Part(string Path, FileStream Stream, ParquetReader Reader, DataField Index, DataField? Label,
+        DataField? View, DataField Logits, SemaphoreSlim Gate);
+
+    private readonly List<Part> _parts;
+    private readonly List<(int Part, int Group, int Rows, long FirstRow)> _groups;
+
+    public string Directory { get; }
+    public CacheMetadata Metadata { get; }
+    public long RowCount { get; }
+    public int RowGroupCount => _groups.Count;
+    public IReadOnlyList<string> Files => _parts.Select(p => p.Path).ToList();
+
+    private LogitCacheReader(string dir, List<Part> parts, List<(int, int, int, long)> groups, CacheMetadata meta, long rows)
+    {
+        Directory = dir; _parts = parts; _groups = groups; Metadata = meta; RowCount = rows;
+    }
+
+    /// <summary>Rows in row group <paramref name="group"/>.</summary>
+    public int RowGroupRows(int group) => _groups[group].Rows;
+
+    /// <summary>Opens a cache directory (or a single part file).</summary>
+    public static LogitCacheReader Open(string path) => OpenAsync(path).GetAwaiter().GetResult();
+
+    public static async Task<LogitCacheReader> OpenAsync(string path, CancellationToken ct = default)
+    {
+        string[] files;
+        if (File.Exists(path)) files = new[] { path };
+        else if (System.IO.Directory.Exists(path))
+            files = System.IO.Directory.GetFiles(path, CacheSchema.PartPattern).Order(StringComparer.Ordinal).ToArray();
+        else throw new DistillException($"cache {path} not found");
+        if (files.Length == 0)
+        {
+            bool partial = System.IO.Directory.GetFiles(path, "*" + CacheSchema.TempSuffix).Length > 0;
+            throw new DistillException(partial
+                ? $"cache {path} is incomplete (only unfinished .tmp files; rerun precompute-logits, with --resume if supported)"
+                : $"cache {path} holds no part-*.parquet files");
+        }
+
+        var parts = new List<Part>();
+        var groups = new List<(int, int, int, long)>();
+        CacheMetadata? first = null;
+        long total = 0;
+        try
+        {
+            foreach (var file in files)
+            {
+                var part = await OpenPartAsync(file, ct);
+                parts.Add(part);
+                var meta = CacheMetadata.FromKeyValues(part.Reader.CustomMetadata, file);
+                if (first != null && !first.SameCacheAs(meta))
+                    throw new DistillException($"{file}: part belongs to a different cache than {files[0]} (teacher, data or shape differ)");
+                first ??= meta;
+                long fileRows = 0;
+                for (int g = 0; g < part.Reader.RowGroupCount; g++)
+                {
+                    int rows = checked((int)part.Reader.RowGroups[g].RowCount);
+                    groups.Add((parts.Count - 1, g, rows, total + fileRows));
+                    fileRows += rows;
+                }
+                if (fileRows != meta.Rows)
+                    throw new DistillException($"{file}: holds {fileRows} rows but its metadata says {meta.Rows}");
+                total += fileRows;
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var p in parts) { Close(p.Reader); p.Stream.Dispose(); }
+            if (e is DistillException) throw;
+            throw new DistillException($"{path}: not a readable logits cache ({e.GetType().Name}: {e.Message})", e);
+        }
+        return new LogitCacheReader(path, parts, groups, first! with { Rows = total }, total);
+    }
+
+    private static async Task<Part> OpenPartAsync(string file, CancellationToken ct)
+    {
+        FileStream stream;
+        try { stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new DistillException($"cannot read {file}: {e.Message}", e); }
+        ParquetReader? reader = null;
+        try
+        {
+            if (stream.Length < 12) throw new DistillException($"{file}: truncated (not a Parquet file)");
+            reader = await ParquetReader.CreateAsync(stream, null, leaveStreamOpen: true, ct);
+            var fields = reader.Schema.Fields;
+            DataField? Scalar(string name, Type type) =>
+                fields.FirstOrDefault(f => f.Name == name) is DataField d && d.ClrType == type && !d.IsArray ? d : null;
+            var index = Scalar(CacheSchema.IndexColumn, typeof(long))
+                ?? throw new DistillException($"{file}: wrong schema (no INT64 column 'index')");
+            var logits = fields.FirstOrDefault(f => f.Name == CacheSchema.LogitsColumn) is ListField { Item: DataField item }
+                && item.ClrType == typeof(float) ? item
+                : throw new DistillException($"{file}: wrong schema (no LIST<FLOAT> column 'logits')");
+            return new Part(file, stream, reader, index, Scalar(CacheSchema.LabelColumn, typeof(int)),
+                Scalar(CacheSchema.ViewColumn, typeof(int)), logits, new SemaphoreSlim(1));
+        }
+        catch (Exception e)
+        {
+            if (reader != null) Close(reader);
+            stream.Dispose();
+            if (e is DistillException) throw;
+            throw new DistillException($"{file}: not a readable Parquet file ({e.GetType().Name}: {e.Message})", e);
+        }
+    }
+
+    /// <summary>Reads row group <paramref name="group"/> (0 ≤ group &lt; RowGroupCount, across all parts).</summary>
+    public async Task<LogitBatch> ReadRowGroupAsync(int group, CancellationToken ct = default)
+    {
+        var (p, g, rows, _) = _groups[group];
+        var part = _parts[p];
+        int c = Metadata.ClassCount;
+        await part.Gate.WaitAsync(ct);
+        try
+        {
+            using var rg = part.Reader.OpenRowGroupReader(g);
+            var index = new long[rows];
+            await rg.ReadRawAsync<long>(part.Index, index, null, null, ct);
+            int[]? labels = null, views = null;
+            if (part.Label != null) await rg.ReadRawAsync<int>(part.Label, labels = new int[rows], null, null, ct);
+            if (part.View != null) await rg.ReadRawAsync<int>(part.View, views = new int[rows], null, null, ct);
+            // Every row holds exactly C logits, so the list's values are one contiguous row-major block.
+            var logits = new float[(long)rows * c];
+            var levels = new int[logits.Length];
+            var repetitions = new int[logits.Length];
+            await rg.ReadRawAsync<float>(part.Logits, logits, levels, repetitions, ct);
+            if (!WholeRows(levels, repetitions, c))
+                throw new DistillException($"{part.Path}: row group {g} does not hold {c} logits in every row");
+            if (index.Length != rows || logits.Length != (long)rows * c || labels != null && labels.Length != rows)
+                throw new DistillException(
+                    $"{part.Path}: row group {g} is inconsistent ({index.Length} indices, {logits.Length} logits for {rows} rows × {c} classes)");
+            return new LogitBatch { Rows = rows, ClassCount = c, Index = index, Labels = labels, Logits = logits, Views = views };
+        }
+        catch (Exception e) when (e is not DistillException and not OperationCanceledException)
+        {
+            throw new DistillException($"{part.Path}: corrupt row group {g} ({e.GetType().Name}: {e.Message})", e);
+        }
+        finally { part.Gate.Release(); }
+    }
+
+    /// <summary>All row groups in order.</summary>
+    public async IAsyncEnumerable<LogitBatch> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        for (int g = 0; g < RowGroupCount; g++) yield return await ReadRowGroupAsync(g, ct);
+    }
+
+    /// <summary>
+    /// Refuses a cache that was not made from <paramref name="dataset"/>: fingerprint, split, sample count, sample
+    /// shape and (when the dataset knows it) class count must agree.
+    /// </summary>
+    public void Verify(IDataset dataset)
+    {
+        var m = Metadata;
+        if (m.Split != dataset.Split)
+            throw new DistillException($"cache {Directory} was made from the '{m.Split}' split, not '{dataset.Split}'");
+        if (m.DatasetCount != dataset.Count || m.Fingerprint != dataset.Fingerprint)
+            throw new DistillException(
+                $"cache {Directory} was made from other data ({m.DatasetName} {m.Split}, {m.DatasetCount} samples, fingerprint {m.Fingerprint[..12]}…) than {dataset.Name} {dataset.Split} ({dataset.Count} samples, fingerprint {dataset.Fingerprint[..12]}…)");
+        if (!m.SampleShape.SequenceEqual(dataset.SampleShape))
+            throw new DistillException($"cache {Directory} has sample shape [{string.Join(",", m.SampleShape)}], dataset has [{string.Join(",", dataset.SampleShape)}]");
+        if (dataset.ClassCount is int k && k > m.ClassCount)
+            throw new DistillException($"cache {Directory} has {m.ClassCount} classes but {dataset.Name} has labels up to {k - 1}");
+    }
+
+    // Rows must be full lists: every value defined, a new row exactly every C values.
+    private static bool WholeRows(int[] definition, int[] repetition, int c)
+    {
+        for (int i = 0; i < definition.Length; i++)
+            if (definition[i] != 2 || repetition[i] != (i % c == 0 ? 0 : 1)) return false;
+        return true;
+    }
+
+    private static void Close(ParquetReader reader) => reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    public void Dispose()
+    {
+        foreach (var p in _parts) { Close(p.Reader); p.Stream.Dispose(); p.Gate.Dispose(); }
+        _parts.Clear();
+    }
+}

@@ -1,0 +1,67 @@
+using Distill.Cache;
+using Distill.Data;
+
+namespace Distill.Cache.Tests;
+
+/// <summary>Small caches with known contents, written through the real writer.</summary>
+internal static class CacheFixtures
+{
+    public static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "distill-cache-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    public static CacheMetadata Metadata(int classes, bool labels = true, string split = "train", int count = 1000,
+        string fingerprint = "ab12cd34ef56ab12cd34ef56") => new()
+    {
+        TeacherFile = "teacher.onnx",
+        TeacherSha256 = new string('7', 64),
+        Outputs = new[] { new CacheOutput("logits", "logits", new[] { classes }) },
+        ClassCount = classes,
+        DatasetName = "unit",
+        Split = split,
+        DatasetCount = count,
+        Fingerprint = fingerprint,
+        SampleShape = new[] { 1, 2, 2 },
+        Preprocessing = new Preprocessing(1 / 255.0, new[] { 0.5 }, new[] { 0.25 }),
+        InputName = "input",
+        OnnxRuntimeVersion = "test",
+        HasLabels = labels,
+        CommandLine = "unit test",
+    };
+
+    /// <summary>The logit of row i, class c: a deterministic value easy to check.</summary>
+    public static float Logit(long i, int c) => (float)(i * 0.001 + c - 0.5 * Math.Sin(i + c));
+
+    public static async Task<string> WriteAsync(string dir, int rows, int classes, int rowGroup, int chunk = 37,
+        bool labels = true, string split = "train")
+    {
+        await using var w = await LogitCacheWriter.CreateAsync(dir, Metadata(classes, labels, split, rows), false, rowGroup);
+        for (int start = 0; start < rows; start += chunk)
+        {
+            int n = Math.Min(chunk, rows - start);
+            var idx = Enumerable.Range(start, n).Select(i => (long)i).ToArray();
+            var lab = idx.Select(i => (int)(i % classes)).ToArray();
+            var log = new float[n * classes];
+            for (int r = 0; r < n; r++) for (int c = 0; c < classes; c++) log[r * classes + c] = Logit(start + r, c);
+            await w.WriteAsync(idx, labels ? lab : default, log);
+        }
+        return await w.CompleteAsync();
+    }
+}
+
+/// <summary>An in-memory dataset for Verify tests.</summary>
+internal sealed class FakeDataset(string split, int count, string fingerprint, int? classes = 10) : IDataset
+{
+    public string Name => "fake";
+    public string Split => split;
+    public int Count => count;
+    public int[] SampleShape => new[] { 1, 2, 2 };
+    public int? ClassCount => classes;
+    public bool HasLabels => true;
+    public string Fingerprint => fingerprint;
+    public void ReadSamples(int start, int n, Span<float> destination) => destination.Clear();
+    public int GetLabel(int index) => index % 10;
+}
