@@ -17,7 +17,7 @@ public static class Checkpoint
 
     public static string Root(string outDir) => Path.Combine(outDir, "checkpoints");
 
-    public static void Save(string outDir, nn.Module model, optim.Optimizer optimizer, State state)
+    public static void Save(string outDir, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, State state)
     {
         var root = Root(outDir);
         Directory.CreateDirectory(root);
@@ -36,7 +36,7 @@ public static class Checkpoint
     }
 
     /// <summary>Loads the newest complete checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; null when there is none.</summary>
-    public static State? LoadLatest(string outDir, nn.Module model, optim.Optimizer optimizer)
+    public static State? LoadLatest(string outDir, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer)
     {
         var root = Root(outDir);
         if (!Directory.Exists(root)) return null;
