@@ -37,7 +37,7 @@ public sealed class StudentTests
     {
         manual_seed(5); using var a = StudentRegistry.Create("mlp-20-20", new[] { 1, 28, 28 }, 10);
         manual_seed(5); using var b = StudentRegistry.Create("mlp-20-20", new[] { 1, 28, 28 }, 10);
-        foreach (var (p, q) in a.parameters().Zip(b.parameters())) Assert.IsTrue(p.equal(q));
+        foreach (var (p, q) in a.parameters().Zip(b.parameters())) Assert.IsTrue(p.allclose(q, 0, 0));
     }
 
     [TestMethod]
