@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Distill.Data;
+using Distill.Teacher;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Distill.Tools.PrecomputeLogits;
+
+/// <summary>
+/// Throughput of the whole tool (read, preprocess, infer, write Parquet) divided by that of a bare ONNX Runtime Run
+/// loop over the same preprocessed batches, same model, batch and threads, measured alternately in one process.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var teacher = new Option<string>("--teacher") { Description = "ONNX teacher", DefaultValueFactory = _ => "models/fmnist-resnet/fmnist-resnet.onnx" };
+        var dataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "fashion-mnist" };
+        var split = new Option<string>("--split") { DefaultValueFactory = _ => "test" };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 256 };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads for both", DefaultValueFactory = _ => 2 };
+        var repeats = new Option<int>("--repeats") { Description = "Alternating measurements of each", DefaultValueFactory = _ => 3 };
+        var limit = new Option<int>("--limit") { Description = "Samples (0: the whole split)", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("bench", "Benchmark precompute-logits against a bare ONNX Runtime Run loop (ratio, goal ≥ 0.95)");
+        foreach (var o in new Option[] { teacher, dataset, split, batch, threads, repeats, limit }) cmd.Options.Add(o);
+        cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var path = r.GetValue(teacher)!;
+            var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!);
+            int b = r.GetValue(batch), t = r.GetValue(threads), n = r.GetValue(limit) is > 0 and var l ? Math.Min(l, data.Count) : data.Count;
+            var pre = TeacherCard.Resolve(TeacherCard.TryLoadFor(path), null, null, null);
+            var batches = Preprocess(data, pre, n, b);
+            var dir = Path.Combine(Path.GetTempPath(), $"distill-bench-{Environment.ProcessId}");
+            var bare = new List<double>();
+            var ours = new List<double>();
+            try
+            {
+                for (int i = 0; i < r.GetValue(repeats); i++)
+                {
+                    bare.Add(n / BareLoopSeconds(path, batches, data.SampleShape, t));
+                    var res = await LogitPrecomputer.RunAsync(new PrecomputeRequest
+                    {
+                        TeacherPath = path, Dataset = data, Preprocessing = pre, OutputDirectory = dir, Device = ExecutionDevice.Cpu,
+                        BatchSize = b, Threads = t, Limit = n, Overwrite = true,
+                    }, ct: ct);
+                    ours.Add(res.ImagesPerSecond);
+                    Console.WriteLine($"  round {i + 1}: bare {bare[^1]:N0} img/s, precompute-logits {ours[^1]:N0} img/s ({res.BytesPerSample:F1} bytes/sample)");
+                }
+            }
+            finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+            double mb = Median(bare), mo = Median(ours);
+            Console.WriteLine($"bench: {Path.GetFileName(path)}, {n:N0} × {data.Name} {data.Split}, batch {b}, {t} threads, CPU, ONNX Runtime {SessionFactory.OnnxRuntimeVersion()}");
+            Console.WriteLine($"bare Run loop (median):      {mb:N0} img/s");
+            Console.WriteLine($"precompute-logits (median):  {mo:N0} img/s");
+            Console.WriteLine($"ratio precompute/bare:       {mo / mb:F3}  (goal ≥ 0.95)");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static List<float[]> Preprocess(IDataset data, Preprocessing pre, int n, int batch)
+    {
+        int size = data.SampleSize();
+        var list = new List<float[]>();
+        for (int start = 0; start < n; start += batch)
+        {
+            int k = Math.Min(batch, n - start);
+            var buf = new float[k * size];
+            data.ReadSamples(start, k, buf);
+            for (int i = 0; i < k; i++) pre.Apply(buf.AsSpan(i * size, size), data.SampleShape[0]);
+            list.Add(buf);
+        }
+        return list;
+    }
+
+    // The baseline: one session, inputs already preprocessed, output buffers reused, nothing else.
+    private static double BareLoopSeconds(string path, List<float[]> batches, int[] sample, int threads)
+    {
+        using var options = SessionFactory.CreateOptions(ExecutionDevice.Cpu, threads, _ => { }, out _);
+        using var session = new InferenceSession(path, options);
+        string input = session.InputMetadata.Keys.First(), output = session.OutputMetadata.Keys.First();
+        int classes = session.OutputMetadata[output].Dimensions[1];
+        var inputs = batches.Select(x => OrtValue.CreateTensorValueFromMemory(x,
+            new long[] { x.Length / sample.Aggregate(1, (a, c) => a * c) }.Concat(sample.Select(s => (long)s)).ToArray())).ToList();
+        var outBuf = new float[batches[0].Length / sample.Aggregate(1, (a, c) => a * c) * classes];
+        using var runOptions = new RunOptions();
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                long rows = inputs[i].GetTensorTypeAndShape().Shape[0];
+                using var o = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, outBuf.AsMemory(0, (int)rows * classes), new[] { rows, classes });
+                session.Run(runOptions, new[] { input }, new[] { inputs[i] }, new[] { output }, new[] { o });
+            }
+            return watch.Elapsed.TotalSeconds;
+        }
+        finally { foreach (var v in inputs) v.Dispose(); }
+    }
+
+    private static double Median(List<double> x) { var s = x.Order().ToList(); return s[s.Count / 2]; }
+}

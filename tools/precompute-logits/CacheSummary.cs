@@ -1,0 +1,44 @@
+using Distill.Cache;
+
+namespace Distill.Tools.PrecomputeLogits;
+
+/// <summary>Reads a whole cache back and summarizes it (the `inspect` subcommand and the end of a run).</summary>
+internal static class CacheSummary
+{
+    public sealed record Stats(long Rows, int Classes, double? Accuracy, long Bytes, CacheMetadata Metadata, string[] Files);
+
+    public static async Task<Stats> ComputeAsync(string dir)
+    {
+        using var cache = await LogitCacheReader.OpenAsync(dir);
+        long correct = 0, labelled = 0;
+        int c = cache.Metadata.ClassCount;
+        await foreach (var b in cache.ReadAllAsync())
+        {
+            if (b.Labels == null) continue;
+            for (int r = 0; r < b.Rows; r++)
+            {
+                var row = b.RowLogits(r);
+                int best = 0;
+                for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
+                if (best == b.Labels[r]) correct++;
+                labelled++;
+            }
+        }
+        long bytes = cache.Files.Sum(f => new FileInfo(f).Length);
+        return new Stats(cache.RowCount, c, labelled > 0 ? (double)correct / labelled : null, bytes, cache.Metadata,
+            cache.Files.ToArray());
+    }
+
+    public static void Print(Stats s)
+    {
+        var m = s.Metadata;
+        Console.WriteLine($"cache:        {string.Join(", ", s.Files)}");
+        Console.WriteLine($"teacher:      {m.TeacherFile} (sha256 {m.TeacherSha256[..16]}…), output '{m.Outputs[0].Name}', input '{m.InputName}'");
+        Console.WriteLine($"dataset:      {m.DatasetName} {m.Split}, {m.DatasetCount:N0} samples [{string.Join(",", m.SampleShape)}], fingerprint {m.Fingerprint[..16]}…");
+        Console.WriteLine($"preprocess:   {m.Preprocessing}");
+        Console.WriteLine($"rows:         {s.Rows:N0} × {s.Classes} {m.Dtype} logits");
+        Console.WriteLine($"size:         {s.Bytes:N0} bytes ({(double)s.Bytes / Math.Max(1, s.Rows):F1} bytes/sample)");
+        Console.WriteLine($"onnxruntime:  {m.OnnxRuntimeVersion}; made by: {m.CommandLine}");
+        if (s.Accuracy is double a) Console.WriteLine($"teacher top-1 (read from the cache): {a:F4}");
+    }
+}

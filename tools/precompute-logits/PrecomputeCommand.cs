@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Distill.Data;
+using Distill.Teacher;
+
+namespace Distill.Tools.PrecomputeLogits;
+
+/// <summary>The root command: options mirror <see cref="PrecomputeRequest"/>.</summary>
+internal static class PrecomputeCommand
+{
+    public static RootCommand Create()
+    {
+        var teacher = new Option<string>("--teacher") { Description = "ONNX teacher model (its card <model>.json beside it supplies preprocessing)", Required = true };
+        var dataset = new Option<string>("--dataset") { Description = "Dataset: fashion-mnist, mnist (Debian's /usr/share/datasets) or idx:DIR", DefaultValueFactory = _ => "fashion-mnist" };
+        var split = new Option<string>("--split") { Description = "Split to cache", DefaultValueFactory = _ => "train" };
+        split.AcceptOnlyFromAmong("train", "test");
+        var output = new Option<string>("--out") { Description = "Output cache directory (Parquet part files + metadata)", Required = true };
+        var input = new Option<string?>("--input") { Description = "Model input to feed when it has several" };
+        var outputName = new Option<string?>("--output") { Description = "Model output to cache (default: the one shaped [batch, C])" };
+        var mean = new Option<string?>("--mean") { Description = "Per-channel mean, comma-separated (overrides the card)" };
+        var std = new Option<string?>("--std") { Description = "Per-channel std, comma-separated (overrides the card)" };
+        var scale = new Option<double?>("--scale") { Description = "Multiplier applied to raw values before mean/std (default 1/255, or the card's)" };
+        var device = new Option<string>("--device") { Description = "auto (CUDA when available, else CPU), cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
+        var batch = new Option<int>("--batch") { Description = "Images per ONNX Runtime call", DefaultValueFactory = _ => 256 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: ONNX Runtime's default)", DefaultValueFactory = _ => 0 };
+        var rowGroup = new Option<int>("--row-group") { Description = "Rows per Parquet row group", DefaultValueFactory = _ => 2048 };
+        var limit = new Option<int>("--limit") { Description = "Cache only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing cache (the old one stays until the new one is complete)" };
+
+        var cmd = new RootCommand(
+            "Run an ONNX teacher once over a dataset split and cache its logits in Parquet for train-student.\n" +
+            "Example: precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split train --out caches/fmnist-train");
+        foreach (var o in new Option[] { teacher, dataset, split, output, input, outputName, mean, std, scale, device, batch, threads, rowGroup, limit, overwrite })
+            cmd.Options.Add(o);
+        cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var teacherPath = r.GetValue(teacher)!;
+            var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!);
+            var card = File.Exists(teacherPath) ? TeacherCard.TryLoadFor(teacherPath) : null;
+            var pre = TeacherCard.Resolve(card, r.GetValue(scale),
+                r.GetValue(mean) is { } m ? Preprocessing.ParseList(m, "mean") : null,
+                r.GetValue(std) is { } s ? Preprocessing.ParseList(s, "std") : null);
+            var req = new PrecomputeRequest
+            {
+                TeacherPath = teacherPath,
+                Dataset = data,
+                Preprocessing = pre,
+                OutputDirectory = r.GetValue(output)!,
+                InputName = r.GetValue(input) ?? card?.InputName,
+                OutputName = r.GetValue(outputName) ?? card?.OutputName,
+                Device = ExecutionDevice.Parse(r.GetValue(device)!),
+                BatchSize = r.GetValue(batch),
+                Threads = r.GetValue(threads),
+                RowGroupSize = r.GetValue(rowGroup),
+                Limit = r.GetValue(limit),
+                Overwrite = r.GetValue(overwrite),
+                CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
+            };
+            if (req.Threads < 0) throw new DistillException("--threads must be 0 or positive");
+            if (req.RowGroupSize <= 0) throw new DistillException("--row-group must be positive");
+            long total = req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count;
+            Console.WriteLine($"teacher {Path.GetFileName(teacherPath)} on {data.Name} {data.Split} ({total:N0} samples), {pre}");
+            var result = await ConsoleProgress.RunAsync("precompute-logits", total,
+                progress => LogitPrecomputer.RunAsync(req, progress, w => Console.Error.WriteLine(w), ct));
+            Console.WriteLine($"samples:      {result.Samples:N0} × {result.ClassCount} logits on {result.Device}");
+            Console.WriteLine($"throughput:   {result.ImagesPerSecond:N0} img/s ({result.Seconds:F1} s)");
+            Console.WriteLine($"file:         {result.File} ({result.FileBytes:N0} bytes, {result.BytesPerSample:F1} bytes/sample)");
+            if (result.Accuracy is double a) Console.WriteLine($"teacher top-1: {a:F4}");
+            return 0;
+        });
+        return cmd;
+    }
+}
