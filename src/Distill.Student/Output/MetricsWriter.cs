@@ -17,6 +17,7 @@ public static class MetricsWriter
         o["test_top5"] = m.TestTop5;
         o["agreement"] = m.Agreement;
         o["seconds"] = Math.Round(m.Seconds, 3);
+        o["eval_seconds"] = Math.Round(m.EvalSeconds, 3);
         return o.ToJsonString();
     }
 

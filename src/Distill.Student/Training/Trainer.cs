@@ -94,8 +94,10 @@ public sealed class Trainer
             }
             if (!double.IsFinite(sums["loss"])) throw new DistillException($"epoch {epoch}: the loss is not finite (lr {lr:g3} too high?)");
             var losses = sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen);
+            double trainSeconds = epochClock.Elapsed.TotalSeconds;
             var ev = _eval?.Evaluate(_model, _device);
-            var m = new EpochMetrics(epoch, losses, lr, ev?.Top1, ev?.Top5, ev?.Agreement, epochClock.Elapsed.TotalSeconds);
+            var m = new EpochMetrics(epoch, losses, lr, ev?.Top1, ev?.Top5, ev?.Agreement, trainSeconds,
+                epochClock.Elapsed.TotalSeconds - trainSeconds);
             history.Add(m);
             if (outDir is not null)
             {
