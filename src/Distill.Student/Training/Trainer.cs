@@ -62,6 +62,7 @@ public sealed class Trainer
         }
         outputs?.Start(history);
         long batches = _data.BatchesPerEpoch;
+        _data.ReuseBuffers = true;
         bool needsTeacher = _objective.NeedsTeacher;
         int classes = _data.ClassCount;
 
