@@ -26,7 +26,8 @@ for split in train test; do
   [ -f "$cache/part-00000.parquet" ] || $PRE --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split $split --out "$cache"
 done
 # Run from a snapshot of the build so that rebuilding during a long run does not disturb it.
-BIN="$OUT/.bin"
+BIN="$OUT/.bin-$$"
+trap 'rm -rf "$BIN"' EXIT
 rm -rf "$BIN"; cp -al tools/train-student/bin/Release/net10.0 "$BIN"
 for f in "$BIN"/*.dll; do cp --remove-destination "tools/train-student/bin/Release/net10.0/$(basename "$f")" "$f"; done
 

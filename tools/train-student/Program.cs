@@ -8,6 +8,7 @@ using TorchSharp;
 var root = new RootCommand("Train a student on a teacher's cached logits (stage 2 of offline distillation).");
 TrainCommand.AddTo(root);
 root.Subcommands.Add(SyntheticCommand.Create());
+root.Subcommands.Add(LossEvalCommand.Create());
 root.SetAction(async (ParseResult p, CancellationToken ct) =>
 {
     bool verbose = p.GetValue(TrainCommand.Verbose);
