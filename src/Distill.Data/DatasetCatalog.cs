@@ -8,7 +8,7 @@ public static class DatasetCatalog
 {
     public const string DebianDatasetRoot = "/usr/share/datasets";
 
-    public static IReadOnlyList<string> Formats { get; } = new[] { "fashion-mnist", "mnist", "idx:DIR" };
+    public static IReadOnlyList<string> Formats { get; } = new[] { "fashion-mnist", "mnist", "idx:DIR", "npy:FILE[,LABELS]" };
 
     public static IDataset Open(string spec, string split)
     {
@@ -32,6 +32,7 @@ public static class DatasetCatalog
             switch (kind)
             {
                 case "idx": return IdxDataset.Open(spec, path, split);
+                case "npy": return NpyDataset.Open(spec, path, split);
             }
         }
         throw new DistillException($"unknown dataset '{spec}' (expected one of: {string.Join(", ", Formats)})");

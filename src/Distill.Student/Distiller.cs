@@ -1,0 +1,53 @@
+using Distill.Data;
+using Distill.Student.Training;
+using static TorchSharp.torch;
+
+namespace Distill.Student;
+
+/// <summary>
+/// Library entry point: distill into your own TorchSharp module.
+/// <code>
+/// using var data = TrainingData.Open("caches/fmnist-train", "fashion-mnist", testCacheDir: "caches/fmnist-test");
+/// var result = await Distiller.TrainAsync(myModule, data, new Recipe { Loss = "kd", Epochs = 10 }, outDir: "runs/mine");
+/// </code>
+/// The module maps a batch [B, ...sample shape] to logits [B, C]. The recipe's Student field is ignored.
+/// </summary>
+public static class Distiller
+{
+    public static async Task<TrainResult> TrainAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
+        string? outDir = null, bool resume = false, ITrainingObjective? objective = null, TrainerEvents? events = null,
+        CancellationToken ct = default)
+    {
+        recipe.Validate();
+        var device = ResolveDevice(recipe.Device);
+        objective ??= new RecipeObjective(recipe);
+        var source = new CachedBatchSource(new CacheLogitSource(data.Cache), data.Train, data.Preprocessing, recipe.Batch,
+            recipe.Seed, (long)recipe.MemoryBudgetMb << 20);
+        await source.PrepareAsync(ct);
+        Evaluator? eval = null;
+        if (data.Test is not null)
+        {
+            long[]? top1 = data.TestCache is null ? null
+                : await Evaluator.TeacherTop1Async(new CacheLogitSource(data.TestCache), data.Test.Count, ct);
+            eval = new Evaluator(data.Test, data.Preprocessing, data.ClassCount, top1);
+        }
+        var trainer = new Trainer(student, objective, source, eval, recipe, data.Train.SampleShape, device);
+        return trainer.Run(outDir, resume, events, ct);
+    }
+
+    /// <summary>Builds the recipe's student (seeded) and trains it.</summary>
+    public static Task<TrainResult> TrainAsync(TrainingData data, Recipe recipe, string? outDir = null, bool resume = false,
+        TrainerEvents? events = null, CancellationToken ct = default)
+    {
+        manual_seed(recipe.Seed);
+        var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
+        return TrainAsync(student, data, recipe, outDir, resume, null, events, ct);
+    }
+
+    public static Device ResolveDevice(string name) => name switch
+    {
+        "cpu" => CPU,
+        "cuda" => cuda.is_available() ? CUDA : throw new DistillException("--device cuda: CUDA is not available (this build uses the CPU libtorch; build with -p:UseCuda=true)"),
+        _ => cuda.is_available() ? CUDA : CPU,
+    };
+}

@@ -1,0 +1,61 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Distill.Student.Training;
+
+namespace Distill.Student.Output;
+
+/// <summary>metrics.jsonl (one line per epoch) and summary.json in the output directory.</summary>
+public static class MetricsWriter
+{
+    public static string Line(EpochMetrics m)
+    {
+        var o = new JsonObject { ["epoch"] = m.Epoch };
+        foreach (var (k, v) in m.Losses) o[k] = v;
+        o["lr"] = m.Lr;
+        o["test_acc"] = m.TestAcc;
+        o["test_top5"] = m.TestTop5;
+        o["agreement"] = m.Agreement;
+        o["seconds"] = Math.Round(m.Seconds, 3);
+        o["eval_seconds"] = Math.Round(m.EvalSeconds, 3);
+        return o.ToJsonString();
+    }
+
+    /// <summary>Rewrites metrics.jsonl with exactly these epochs (used at start and on resume).</summary>
+    public static void Rewrite(string outDir, IEnumerable<EpochMetrics> history) =>
+        AtomicWrite(Path.Combine(outDir, "metrics.jsonl"), string.Concat(history.Select(h => Line(h) + "\n")));
+
+    public static void Append(string outDir, EpochMetrics m) =>
+        File.AppendAllText(Path.Combine(outDir, "metrics.jsonl"), Line(m) + "\n");
+
+    public static JsonObject Summary(IReadOnlyList<EpochMetrics> history, Recipe recipe, double wallSeconds, long parameters)
+    {
+        var last = history[^1];
+        var best = history.Where(h => h.TestAcc is not null).MaxBy(h => h.TestAcc!.Value);
+        var losses = new JsonObject();
+        foreach (var (k, v) in last.Losses) losses[k] = v;
+        return new JsonObject
+        {
+            ["final_test_acc"] = last.TestAcc,
+            ["final_test_top5"] = last.TestTop5,
+            ["final_agreement"] = last.Agreement,
+            ["best_test_acc"] = best?.TestAcc,
+            ["best_epoch"] = best?.Epoch,
+            ["epochs"] = history.Count,
+            ["final_losses"] = losses,
+            ["parameters"] = parameters,
+            ["wall_seconds"] = Math.Round(wallSeconds, 3),
+            ["recipe"] = JsonNode.Parse(recipe.ToJson()),
+        };
+    }
+
+    public static void WriteSummary(string outDir, JsonObject summary) =>
+        AtomicWrite(Path.Combine(outDir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+    public static void AtomicWrite(string path, string text)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, text, new UTF8Encoding(false));
+        File.Move(tmp, path, overwrite: true);
+    }
+}

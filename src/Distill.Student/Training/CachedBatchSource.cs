@@ -1,0 +1,225 @@
+using System.Threading.Channels;
+using Distill.Data;
+
+namespace Distill.Student.Training;
+
+/// <summary>One training batch on the host: inputs (preprocessed), teacher logits and labels, row-major.</summary>
+public sealed record HostBatch(int Rows, float[] Inputs, float[] TeacherLogits, long[] Labels);
+
+/// <summary>
+/// Joins the cached teacher logits with the dataset by <c>index</c> and yields shuffled batches.
+/// When the cache fits <c>memoryBudgetBytes</c> it is loaded once and shuffled fully each epoch (like a PyTorch
+/// DataLoader with shuffle=True, drop_last=False). Otherwise it is streamed: row groups in a random order, read
+/// by a background task (bounded prefetch), through a shuffle buffer sized to the budget, so memory stays bounded
+/// whatever the cache size. The dataset is preloaded (preprocessed) when it fits the budget too, else samples are
+/// read per batch. The order depends only on (seed, epoch), so a resumed run sees the same batches.
+/// </summary>
+public sealed class CachedBatchSource
+{
+    private readonly ILogitSource _source;
+    private readonly IDataset _dataset;
+    private readonly Preprocessing _prep;
+    private readonly int _batch, _seed, _sampleSize, _channels, _classes;
+    private readonly long _budget;
+    private float[]? _allInputs;              // N × D, preprocessed, when the dataset fits
+    private long[]? _allIndex; private float[]? _allLogits; private int[]? _allLabels;   // when the cache fits
+
+    public CachedBatchSource(ILogitSource source, IDataset dataset, Preprocessing preprocessing, int batch, int seed, long memoryBudgetBytes)
+    {
+        (_source, _dataset, _prep, _batch, _seed, _budget) = (source, dataset, preprocessing, batch, seed, memoryBudgetBytes);
+        _sampleSize = dataset.SampleSize();
+        _channels = dataset.SampleShape.Length == 3 ? dataset.SampleShape[0] : 1;
+        _classes = source.ClassCount;
+        if (source.RowCount == 0) throw new DistillException("the cache holds no rows");
+    }
+
+    public long RowCount => _source.RowCount;
+    public int ClassCount => _classes;
+    public int SampleSize => _sampleSize;
+    public long BatchesPerEpoch => (RowCount + _batch - 1) / _batch;
+    public bool FullyShuffled => _allLogits is not null;
+    public bool DatasetPreloaded => _allInputs is not null;
+
+    /// <summary>Loads what fits the budget (cache and/or dataset). Call once before the first epoch.</summary>
+    public async Task PrepareAsync(CancellationToken ct = default)
+    {
+        long cacheBytes = _source.RowCount * (_classes * 4L + 12);
+        long dataBytes = (long)_dataset.Count * _sampleSize * 4;
+        bool cacheFits = cacheBytes <= _budget;
+        if (cacheFits)
+        {
+            int n = checked((int)_source.RowCount);
+            _allIndex = new long[n]; _allLogits = new float[(long)n * _classes]; int[]? labels = null;
+            int at = 0;
+            for (int g = 0; g < _source.RowGroupCount; g++)
+            {
+                var rows = await _source.ReadRowGroupAsync(g, ct);
+                rows.Index.CopyTo(_allIndex, at);
+                rows.Logits.AsSpan(0, rows.Rows * _classes).CopyTo(_allLogits.AsSpan(at * _classes));
+                if (rows.Labels is not null) { labels ??= new int[n]; rows.Labels.CopyTo(labels, at); }
+                at += rows.Rows;
+            }
+            _allLabels = labels;
+            CheckIndex(_allIndex);
+        }
+        if (dataBytes <= (cacheFits ? _budget - cacheBytes : _budget / 2))
+        {
+            _allInputs = new float[(long)_dataset.Count * _sampleSize];
+            const int chunk = 4096;
+            for (int s = 0; s < _dataset.Count; s += chunk)
+            {
+                int n = Math.Min(chunk, _dataset.Count - s);
+                var span = _allInputs.AsSpan(s * _sampleSize, n * _sampleSize);
+                _dataset.ReadSamples(s, n, span);
+                for (int i = 0; i < n; i++) _prep.Apply(span.Slice(i * _sampleSize, _sampleSize), _channels);
+            }
+        }
+    }
+
+    private void CheckIndex(long[] index)
+    {
+        foreach (var i in index)
+            if (i < 0 || i >= _dataset.Count)
+                throw new DistillException($"the cache refers to sample {i}, the dataset {_dataset.Name} {_dataset.Split} has {_dataset.Count}");
+    }
+
+    /// <summary>The batches of one epoch (epoch counts from 1).</summary>
+    public IEnumerable<HostBatch> Epoch(int epoch, CancellationToken ct = default)
+    {
+        var rng = new Random(unchecked(_seed * 1_000_003 + epoch));
+        return _allLogits is not null ? FullEpoch(rng) : StreamEpoch(rng, ct);
+    }
+
+    private IEnumerable<HostBatch> FullEpoch(Random rng)
+    {
+        int n = _allIndex!.Length;
+        var perm = new int[n];
+        for (int i = 0; i < n; i++) perm[i] = i;
+        rng.Shuffle(perm);
+        for (int start = 0; start < n; start += _batch)
+        {
+            int rows = Math.Min(_batch, n - start);
+            var b = NewBatch(rows);
+            for (int r = 0; r < rows; r++)
+            {
+                int src = perm[start + r];
+                _allLogits.AsSpan(src * _classes, _classes).CopyTo(b.TeacherLogits.AsSpan(r * _classes));
+                Fill(b, r, _allIndex[src], _allLabels?[src]);
+            }
+            yield return b;
+        }
+    }
+
+    private IEnumerable<HostBatch> StreamEpoch(Random rng, CancellationToken ct)
+    {
+        int groups = _source.RowGroupCount;
+        var order = Enumerable.Range(0, groups).ToArray();
+        rng.Shuffle(order);
+        var channel = Channel.CreateBounded<LogitRows>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var g in order) await channel.Writer.WriteAsync(await _source.ReadRowGroupAsync(g, stop.Token), stop.Token);
+                channel.Writer.Complete();
+            }
+            catch (Exception e) { channel.Writer.Complete(e); }
+        });
+        try
+        {
+            int rowBytes = _classes * 4 + 12;
+            int capacity = (int)Math.Clamp(_budget / 4 / rowBytes, _batch, 1 << 24);
+            var bufLogits = new float[(long)capacity * _classes];
+            var bufIndex = new long[capacity];
+            var bufLabel = new int[capacity];
+            int filled = 0;
+            HostBatch? batch = null; int inBatch = 0;
+            long remaining = _source.RowCount;
+
+            HostBatch? Emit(int slot)
+            {
+                batch ??= NewBatch((int)Math.Min(_batch, remaining));
+                bufLogits.AsSpan(slot * _classes, _classes).CopyTo(batch.TeacherLogits.AsSpan(inBatch * _classes));
+                Fill(batch, inBatch, bufIndex[slot], bufLabel[slot] >= 0 ? bufLabel[slot] : null);
+                inBatch++; remaining--;
+                if (inBatch < batch.Rows) return null;
+                var done = batch; batch = null; inBatch = 0;
+                return done;
+            }
+
+            while (true)
+            {
+                LogitRows rows;
+                var read = channel.Reader.ReadAsync(ct).AsTask();
+                try { rows = read.GetAwaiter().GetResult(); }
+                catch (ChannelClosedException e) when (e.InnerException is null) { break; }
+                catch (ChannelClosedException e) { throw e.InnerException!; }
+                // The reader allocates fresh arrays per row group (≈ 24 MB at 2048 × 1000 logits); collect the previous
+                // ones now rather than letting the large-object heap grow, so memory stays bounded.
+                if (rows.Logits.Length >= 1 << 20) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                for (int r = 0; r < rows.Rows; r++)
+                {
+                    long idx = rows.Index[r];
+                    if (idx < 0 || idx >= _dataset.Count)
+                        throw new DistillException($"the cache refers to sample {idx}, the dataset {_dataset.Name} {_dataset.Split} has {_dataset.Count}");
+                    int slot;
+                    HostBatch? ready = null;
+                    if (filled < capacity) slot = filled++;
+                    else { slot = rng.Next(capacity); ready = Emit(slot); }
+                    rows.Logits.AsSpan(r * _classes, _classes).CopyTo(bufLogits.AsSpan(slot * _classes));
+                    bufIndex[slot] = idx;
+                    bufLabel[slot] = rows.Labels?[r] ?? -1;
+                    if (ready is not null) yield return ready;
+                }
+            }
+            // Drain the buffer in random order.
+            for (int left = filled; left > 0; left--)
+            {
+                int pick = rng.Next(left);
+                var ready = Emit(pick);
+                // Move the last live slot into the emptied one.
+                int last = left - 1;
+                if (pick != last)
+                {
+                    bufLogits.AsSpan(last * _classes, _classes).CopyTo(bufLogits.AsSpan(pick * _classes));
+                    bufIndex[pick] = bufIndex[last]; bufLabel[pick] = bufLabel[last];
+                }
+                if (ready is not null) yield return ready;
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            try { reader.Wait(); } catch { /* cancelled or already reported */ }
+        }
+    }
+
+    /// <summary>
+    /// When true, full batches share one set of arrays (valid until the next batch is requested): no per-batch garbage.
+    /// The trainer copies each batch into tensors at once, so it sets this.
+    /// </summary>
+    public bool ReuseBuffers { get; set; }
+    private HostBatch? _shared;
+
+    private HostBatch NewBatch(int rows)
+    {
+        if (ReuseBuffers && rows == _batch) return _shared ??= Allocate(rows);
+        return Allocate(rows);
+    }
+
+    private HostBatch Allocate(int rows) => new(rows, new float[rows * _sampleSize], new float[rows * _classes], new long[rows]);
+
+    private void Fill(HostBatch b, int r, long index, int? label)
+    {
+        var dst = b.Inputs.AsSpan(r * _sampleSize, _sampleSize);
+        int i = (int)index;
+        if (_allInputs is not null) _allInputs.AsSpan(i * _sampleSize, _sampleSize).CopyTo(dst);
+        else
+        {
+            _dataset.ReadSamples(i, 1, dst);
+            _prep.Apply(dst, _channels);
+        }
+        b.Labels[r] = label ?? (_dataset.HasLabels ? _dataset.GetLabel(i) : throw new DistillException("neither the cache nor the dataset has labels"));
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Distill.Data;
+
+namespace Distill.Student.Training;
+
+/// <summary>
+/// Everything that determines a training run. Read from a JSON recipe file (snake_case keys), every field also a
+/// command-line flag (kebab-case). Same recipe and seed → same result.
+/// </summary>
+public sealed record Recipe
+{
+    public string Student { get; init; } = "mlp-256-256";
+    public string Loss { get; init; } = "kd";
+    public double Temperature { get; init; } = 4.0;
+    public double Alpha { get; init; } = 1.0;
+    public double Beta { get; init; } = 8.0;
+    public double Gamma { get; init; } = 2.0;
+    /// <summary>Weight of cross-entropy with the labels; null = the loss's default (kd: 0.1, ce/dkd/dist: 1).</summary>
+    public double? CeWeight { get; init; }
+    /// <summary>Weight of the distillation term; null = the loss's default (kd: 0.9, ce: 0, others: 1).</summary>
+    public double? KdWeight { get; init; }
+    /// <summary>Loss warmup in epochs (DKD: term × min(epoch / warmup, 1)); 0 = none.</summary>
+    public int Warmup { get; init; }
+    public double LabelSmoothing { get; init; }
+    /// <summary>adam, adamw or sgd.</summary>
+    public string Optimizer { get; init; } = "adam";
+    public double Lr { get; init; } = 1e-3;
+    public double WeightDecay { get; init; }
+    public double Momentum { get; init; } = 0.9;
+    public bool Nesterov { get; init; }
+    /// <summary>constant, step, cosine or one-cycle.</summary>
+    public string Schedule { get; init; } = "constant";
+    /// <summary>Linear learning-rate warmup in epochs (not used by one-cycle, which has its own).</summary>
+    public double LrWarmup { get; init; }
+    /// <summary>step schedule: multiply the rate by <see cref="LrDecay"/> every <see cref="StepEpochs"/> epochs.</summary>
+    public int StepEpochs { get; init; } = 30;
+    public double LrDecay { get; init; } = 0.1;
+    public int Batch { get; init; } = 128;
+    public int Epochs { get; init; } = 20;
+    public int Seed { get; init; }
+    /// <summary>auto, cpu or cuda.</summary>
+    public string Device { get; init; } = "auto";
+    /// <summary>Memory for the cache shuffle buffer and dataset preload; a cache that fits is shuffled fully.</summary>
+    public int MemoryBudgetMb { get; init; } = 512;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static Recipe Load(string path)
+    {
+        if (!File.Exists(path)) throw new DistillException($"recipe not found: {path}");
+        try { return JsonSerializer.Deserialize<Recipe>(File.ReadAllText(path), Json) ?? throw new DistillException($"{path}: empty recipe"); }
+        catch (JsonException e) { throw new DistillException($"{path}: invalid recipe ({FirstLine(e.Message)})", e); }
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Throws <see cref="DistillException"/> naming the first bad field.</summary>
+    public Recipe Validate()
+    {
+        if (Batch < 1) Fail("batch", "must be ≥ 1");
+        if (Epochs < 1) Fail("epochs", "must be ≥ 1");
+        if (!(Lr > 0)) Fail("lr", "must be > 0");
+        if (WeightDecay < 0) Fail("weight-decay", "must be ≥ 0");
+        if (!(Temperature > 0)) Fail("temperature", "must be > 0");
+        if (Warmup < 0) Fail("warmup", "must be ≥ 0");
+        if (LrWarmup < 0) Fail("lr-warmup", "must be ≥ 0");
+        if (StepEpochs < 1) Fail("step-epochs", "must be ≥ 1");
+        if (MemoryBudgetMb < 16) Fail("memory-budget-mb", "must be ≥ 16");
+        if (Optimizer is not ("adam" or "adamw" or "sgd")) Fail("optimizer", $"'{Optimizer}' is not one of adam, adamw, sgd");
+        if (Schedule is not ("constant" or "step" or "cosine" or "one-cycle")) Fail("schedule", $"'{Schedule}' is not one of constant, step, cosine, one-cycle");
+        if (Device is not ("auto" or "cpu" or "cuda")) Fail("device", $"'{Device}' is not one of auto, cpu, cuda");
+        return this;
+    }
+
+    private static void Fail(string flag, string why) => throw new DistillException($"--{flag} {why}");
+
+    private static string FirstLine(string s) => s.Split('\n')[0];
+}

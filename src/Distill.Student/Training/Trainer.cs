@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Distill.Data;
+using Distill.Student.Output;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Student.Training;
+
+/// <summary>Callbacks for progress display; all optional.</summary>
+public sealed class TrainerEvents
+{
+    public Action<int, long>? EpochStarted { get; init; }        // epoch, batches
+    public Action<int, long>? BatchDone { get; init; }           // epoch, batches done
+    public Action<EpochMetrics>? EpochDone { get; init; }
+    public Action<int>? Resumed { get; init; }                   // epochs already done
+}
+
+public sealed record TrainResult(IReadOnlyList<EpochMetrics> History, double WallSeconds, long Parameters);
+
+/// <summary>
+/// The training loop: per batch student forward, objective, backward, optimizer step (learning rate from the
+/// schedule); test evaluation, metrics, checkpoint each epoch. Mirrors the usual PyTorch loop.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly ITrainingObjective _objective;
+    private readonly CachedBatchSource _data;
+    private readonly Evaluator? _eval;
+    private readonly Recipe _recipe;
+    private readonly long[] _sampleShape;
+    private readonly Device _device;
+
+    public Trainer(nn.Module<Tensor, Tensor> model, ITrainingObjective objective, CachedBatchSource data, Evaluator? eval,
+        Recipe recipe, int[] sampleShape, Device device)
+    {
+        (_model, _objective, _data, _eval, _recipe, _device) = (model, objective, data, eval, recipe, device);
+        _sampleShape = sampleShape.Select(d => (long)d).ToArray();
+    }
+
+    /// <param name="outDir">Output directory (metrics, checkpoints, weights), or null for none.</param>
+    public TrainResult Run(string? outDir, bool resume, TrainerEvents? events = null, CancellationToken ct = default)
+    {
+        events ??= new TrainerEvents();
+        var clock = Stopwatch.StartNew();
+        _model.to(_device);
+        _model.train();
+        using var optimizer = Optimizers.Create(_recipe, _model.parameters());
+        var history = new List<EpochMetrics>();
+        long step = 0;
+        double elapsedBefore = 0;
+        RunOutputs? outputs = outDir is null ? null : new RunOutputs(outDir);
+        if (resume)
+        {
+            if (outDir is null) throw new DistillException("--resume needs --out");
+            var state = Checkpoint.LoadLatest(outDir, _model, optimizer)
+                ?? throw new DistillException($"--resume: no checkpoint in {Checkpoint.Root(outDir)}");
+            history.AddRange(state.History);
+            step = state.Step;
+            elapsedBefore = state.ElapsedSeconds;
+            events.Resumed?.Invoke(state.Epoch);
+        }
+        outputs?.Start(history);
+        long batches = _data.BatchesPerEpoch;
+        int classes = _data.ClassCount;
+        _data.ReuseBuffers = true;
+        using var staging = new BatchStaging(_recipe.Batch, _sampleShape, classes, _device);
+        bool needsTeacher = _objective.NeedsTeacher;
+
+        for (int epoch = history.Count + 1; epoch <= _recipe.Epochs; epoch++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var epochClock = Stopwatch.StartNew();
+            events.EpochStarted?.Invoke(epoch, batches);
+            var sums = new Dictionary<string, double>();
+            long seen = 0, done = 0;
+            double lr = _recipe.Lr;
+            foreach (var b in _data.Epoch(epoch, ct))
+            {
+                using var scope = NewDisposeScope();
+                lr = Schedules.LearningRate(_recipe, step, batches);
+                Optimizers.SetLearningRate(optimizer, lr);
+                var (x, y, t) = staging.Load(b, needsTeacher);
+                var logits = _model.forward(x);
+                var result = _objective.Compute(logits, t, y, epoch);
+                optimizer.zero_grad();
+                result.Total.backward();
+                optimizer.step();
+                double total = result.Total.item<float>();
+                sums["loss"] = sums.GetValueOrDefault("loss") + total * b.Rows;
+                foreach (var (k, v) in result.Parts) sums[k] = sums.GetValueOrDefault(k) + v * b.Rows;
+                seen += b.Rows; step++; done++;
+                events.BatchDone?.Invoke(epoch, done);
+            }
+            if (!double.IsFinite(sums["loss"])) throw new DistillException($"epoch {epoch}: the loss is not finite (lr {lr:g3} too high?)");
+            var losses = sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen);
+            double trainSeconds = epochClock.Elapsed.TotalSeconds;
+            var ev = _eval?.Evaluate(_model, _device);
+            var m = new EpochMetrics(epoch, losses, lr, ev?.Top1, ev?.Top5, ev?.Agreement, trainSeconds,
+                epochClock.Elapsed.TotalSeconds - trainSeconds);
+            history.Add(m);
+            if (outDir is not null)
+            {
+                outputs!.Epoch(m, history);
+                Checkpoint.Save(outDir, _model, optimizer,
+                    new Checkpoint.State(epoch, step, elapsedBefore + clock.Elapsed.TotalSeconds, history));
+            }
+            events.EpochDone?.Invoke(m);
+        }
+        long parameters = _model.parameters().Sum(p => p.numel());
+        double wall = elapsedBefore + clock.Elapsed.TotalSeconds;
+        if (outDir is not null)
+        {
+            _model.save(Path.Combine(outDir, "model.dat"));
+            outputs!.Finish(history, _recipe, wall, parameters);
+        }
+        return new TrainResult(history, wall, parameters);
+    }
+}

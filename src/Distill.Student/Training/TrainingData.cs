@@ -1,0 +1,59 @@
+using Distill.Cache;
+using Distill.Data;
+
+namespace Distill.Student.Training;
+
+/// <summary>
+/// Opens the train cache and its dataset (the spec stored in the cache unless given), refuses a mismatch with one
+/// clear message, and opens the test split (plus the optional test cache) for evaluation.
+/// </summary>
+public sealed class TrainingData : IDisposable
+{
+    public required LogitCacheReader Cache { get; init; }
+    public required IDataset Train { get; init; }
+    public IDataset? Test { get; init; }
+    public LogitCacheReader? TestCache { get; init; }
+    public required Preprocessing Preprocessing { get; init; }
+    /// <summary>Why there is no test evaluation, when there is none.</summary>
+    public string? NoTestReason { get; init; }
+
+    public int ClassCount => Cache.Metadata.ClassCount;
+
+    public static TrainingData Open(string cacheDir, string? datasetSpec, string split = "train", string? testCacheDir = null)
+    {
+        var cache = LogitCacheReader.Open(cacheDir);
+        try
+        {
+            var m = cache.Metadata;
+            string spec = datasetSpec ?? m.DatasetName;
+            var train = DatasetCatalog.Open(spec, split);
+            cache.Verify(train);
+            if (cache.RowCount > train.Count)
+                throw new DistillException($"cache {cacheDir} holds {cache.RowCount} rows for {train.Count} samples (views are not supported for training yet)");
+            IDataset? test = null; string? why = null; LogitCacheReader? testCache = null;
+            try { test = DatasetCatalog.Open(spec, "test"); }
+            catch (DistillException e) { why = e.Message; }
+            if (test is not null && !test.HasLabels) { why = $"{spec} test has no labels"; test = null; }
+            if (testCacheDir is not null)
+            {
+                if (test is null) throw new DistillException($"--test-cache given but the test split cannot be read: {why}");
+                testCache = LogitCacheReader.Open(testCacheDir);
+                testCache.Verify(test);
+                if (testCache.Metadata.ClassCount != m.ClassCount)
+                    throw new DistillException($"test cache has {testCache.Metadata.ClassCount} classes, train cache {m.ClassCount}");
+                if (testCache.Metadata.TeacherSha256 != m.TeacherSha256)
+                    throw new DistillException($"test cache {testCacheDir} was made by another teacher than {cacheDir}");
+            }
+            return new TrainingData { Cache = cache, Train = train, Test = test, TestCache = testCache, Preprocessing = m.Preprocessing, NoTestReason = why };
+        }
+        catch { cache.Dispose(); throw; }
+    }
+
+    public void Dispose()
+    {
+        Cache.Dispose();
+        TestCache?.Dispose();
+        (Train as IDisposable)?.Dispose();
+        (Test as IDisposable)?.Dispose();
+    }
+}

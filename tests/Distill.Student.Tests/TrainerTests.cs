@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using Distill.Data;
+using Distill.Student.Training;
+using static TorchSharp.torch;
+
+namespace Distill.Student.Tests;
+
+[TestClass]
+public sealed class TrainerTests
+{
+    private static readonly Preprocessing Id = new(1, new[] { 0.0 }, new[] { 1.0 });
+
+    private static TrainResult Train(string? outDir, Recipe r, bool resume = false, bool teacher = true, int stopAfter = 0)
+    {
+        var d = new MemoryDataset(240, 6, 3, seed: 2);
+        var test = new MemoryDataset(90, 6, 3, seed: 3, split: "test");
+        var src = new CachedBatchSource(d.Teacher(), d, Id, r.Batch, r.Seed, 64 << 20);
+        src.PrepareAsync().GetAwaiter().GetResult();
+        manual_seed(r.Seed);
+        var model = StudentRegistry.Create(r.Student, d.SampleShape, 3);
+        var eval = new Evaluator(test, Id, 3, Enumerable.Range(0, 90).Select(i => (long)(i % 3)).ToArray());
+        var trainer = new Trainer(model, new TestObjective(teacher), src, eval, stopAfter > 0 ? r with { Epochs = stopAfter } : r, d.SampleShape, CPU);
+        return trainer.Run(outDir, resume);
+    }
+
+    private static readonly Recipe R = new() { Student = "mlp:16", Loss = "test", Batch = 32, Epochs = 4, Seed = 11, Lr = 0.01 };
+
+    [TestMethod]
+    public void LearnsAndWritesOutputs()
+    {
+        using var dir = new TempDir();
+        var r = Train(dir.Path, R with { Schedule = "cosine", LrWarmup = 1 });
+        Assert.AreEqual(4, r.History.Count);
+        Assert.IsTrue(r.History[^1].TestAcc > 0.8, $"acc {r.History[^1].TestAcc}");
+        Assert.IsTrue(r.History[^1].Agreement > 0.8);
+        Assert.IsNull(r.History[^1].TestTop5);   // C ≤ 5
+        Assert.IsTrue(r.History[^1].Losses.ContainsKey("mse"));
+        var lines = File.ReadAllLines(Path.Combine(dir.Path, "metrics.jsonl"));
+        Assert.AreEqual(4, lines.Length);
+        var first = JsonNode.Parse(lines[0])!;
+        foreach (var k in new[] { "epoch", "loss", "ce", "mse", "lr", "test_acc", "agreement", "seconds" }) Assert.IsNotNull(first[k], k);
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "summary.json")))!;
+        Assert.AreEqual(4, summary["epochs"]!.GetValue<int>());
+        Assert.AreEqual("mlp:16", summary["recipe"]!["student"]!.GetValue<string>());
+        Assert.IsTrue(File.Exists(Path.Combine(dir.Path, "model.dat")));
+        Assert.AreEqual(1, Directory.GetFiles(dir.Path, "events.out.tfevents.*").Length);
+        Assert.IsTrue(new FileInfo(Path.Combine(dir.Path, "curves.png")).Length > 1000);
+        CollectionAssert.AreEqual(new[] { "epoch-0004" }, Directory.GetDirectories(Checkpoint.Root(dir.Path)).Select(Path.GetFileName).ToArray());
+    }
+
+    [TestMethod]
+    public void SameSeedSameNumbersAndResumeReproduces()
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var full = Train(a.Path, R);
+        var again = Train(null, R);
+        CollectionAssert.AreEqual(full.History.Select(h => h.Losses["loss"]).ToArray(), again.History.Select(h => h.Losses["loss"]).ToArray());
+        // Interrupted after epoch 2 (as if killed during epoch 3), then resumed.
+        Train(b.Path, R, stopAfter: 2);
+        File.Delete(Path.Combine(b.Path, "summary.json"));
+        var resumed = Train(b.Path, R, resume: true);
+        Assert.AreEqual(4, resumed.History.Count);
+        CollectionAssert.AreEqual(full.History.Select(h => h.Losses["loss"]).ToArray(), resumed.History.Select(h => h.Losses["loss"]).ToArray());
+        CollectionAssert.AreEqual(full.History.Select(h => h.TestAcc).ToArray(), resumed.History.Select(h => h.TestAcc).ToArray());
+        Assert.AreEqual(Strip(a.Path), Strip(b.Path));
+        Assert.AreEqual(4, File.ReadAllLines(Path.Combine(b.Path, "metrics.jsonl")).Length);
+    }
+
+    // summary.json without its one timing field.
+    private static string Strip(string dir)
+    {
+        var o = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!.AsObject();
+        o.Remove("wall_seconds");
+        return o.ToJsonString();
+    }
+
+    [TestMethod]
+    public void CeOnlyNeedsNoTeacherTensor()
+    {
+        var r = Train(null, R with { Epochs = 1 }, teacher: false);
+        Assert.IsFalse(r.History[0].Losses.ContainsKey("mse"));
+    }
+
+    [TestMethod]
+    public void ResumeWithoutCheckpointIsAClearError()
+    {
+        using var dir = new TempDir();
+        var e = Assert.ThrowsExactly<DistillException>(() => Train(dir.Path, R, resume: true));
+        StringAssert.Contains(e.Message, "no checkpoint");
+    }
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using Distill.Student.Training;
+using Spectre.Console;
+
+namespace Distill.Tools.TrainStudent;
+
+/// <summary>Progress per epoch (a bar on a terminal, one plain line per epoch when redirected) and the final table.</summary>
+internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
+{
+    private static readonly bool Plain = Console.IsOutputRedirected || Console.IsErrorRedirected;
+    private static string F(double? v, string fmt = "0.0000") => v is { } x ? x.ToString(fmt, CultureInfo.InvariantCulture) : "-";
+
+    public void Header()
+    {
+        var m = data.Cache.Metadata;
+        Console.WriteLine($"train-student: {recipe.Student} on {data.Train.Name} {data.Train.Split} ({data.Cache.RowCount} cached rows, {m.ClassCount} classes, teacher {m.TeacherFile}), loss {recipe.Loss}, {recipe.Optimizer} lr {F(recipe.Lr, "g3")}, batch {recipe.Batch}, {recipe.Epochs} epochs, seed {recipe.Seed}");
+        if (data.Test is null) Console.WriteLine($"no test evaluation: {data.NoTestReason}");
+    }
+
+    public static string EpochLine(EpochMetrics m, int epochs)
+    {
+        var parts = string.Join("  ", m.Losses.Select(kv => $"{kv.Key} {F(kv.Value)}"));
+        var test = m.TestAcc is null ? "" : $"  test_acc {F(m.TestAcc)}" + (m.TestTop5 is null ? "" : $"  top5 {F(m.TestTop5)}") + (m.Agreement is null ? "" : $"  agreement {F(m.Agreement)}");
+        return $"epoch {m.Epoch}/{epochs}  {parts}  lr {F(m.Lr, "0.###e0")}{test}  {F(m.Seconds, "0.0")}s";
+    }
+
+    public async Task<TrainResult> RunAsync(Func<TrainerEvents, Task<TrainResult>> run)
+    {
+        if (Plain)
+        {
+            return await run(new TrainerEvents
+            {
+                Resumed = e => Console.WriteLine($"resuming after epoch {e}"),
+                EpochDone = m => Console.WriteLine(EpochLine(m, recipe.Epochs)),
+            });
+        }
+        TrainResult? result = null;
+        await AnsiConsole.Progress().AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                ProgressTask? task = null;
+                result = await run(new TrainerEvents
+                {
+                    Resumed = e => AnsiConsole.MarkupLine($"resuming after epoch {e}"),
+                    EpochStarted = (e, n) => task = ctx.AddTask($"epoch {e}/{recipe.Epochs}", maxValue: n),
+                    BatchDone = (_, d) => task!.Value = d,
+                    EpochDone = m => { task!.Description = Markup.Escape(EpochLine(m, recipe.Epochs)); task.StopTask(); },
+                });
+            });
+        return result!;
+    }
+
+    public void Final(TrainResult r, string? outDir)
+    {
+        var last = r.History[^1];
+        var best = r.History.Where(h => h.TestAcc is not null).MaxBy(h => h.TestAcc!.Value);
+        var table = new Table().AddColumn("metric").AddColumn("value");
+        if (Plain) table.Border(TableBorder.Ascii);
+        table.AddRow("student", Markup.Escape(recipe.Student));
+        table.AddRow("loss", Markup.Escape(recipe.Loss));
+        table.AddRow("parameters", r.Parameters.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("epochs", r.History.Count.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("final test acc", F(last.TestAcc));
+        table.AddRow("best test acc", best is null ? "-" : $"{F(best.TestAcc)} (epoch {best.Epoch})");
+        if (last.TestTop5 is not null) table.AddRow("final top-5", F(last.TestTop5));
+        if (last.Agreement is not null) table.AddRow("agreement with teacher", F(last.Agreement));
+        table.AddRow("wall time", $"{F(r.WallSeconds, "0.0")} s");
+        if (outDir is not null) table.AddRow("output", Markup.Escape(outDir));
+        AnsiConsole.Write(table);
+    }
+}

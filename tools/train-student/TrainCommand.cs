@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Distill.Data;
+using Distill.Student;
+using Distill.Student.Training;
+
+namespace Distill.Tools.TrainStudent;
+
+/// <summary>The train command's flags: every recipe field, plus the run's inputs and outputs.</summary>
+internal static class TrainCommand
+{
+    public static readonly Option<string?> Cache = new("--cache") { Description = "Directory of the train-split logits cache (from precompute-logits)" };
+    public static readonly Option<string?> TestCache = new("--test-cache") { Description = "Test-split cache: reports agreement with the teacher" };
+    public static readonly Option<string?> Dataset = new("--dataset") { Description = "Dataset spec (default: the one recorded in the cache): fashion-mnist, mnist, idx:DIR, npy:FILE[,LABELS]" };
+    public static readonly Option<string> Split = new("--split") { Description = "Split the cache was made from", DefaultValueFactory = _ => "train" };
+    public static readonly Option<string?> Recipe = new("--recipe") { Description = "JSON recipe file; flags override its fields" };
+    public static readonly Option<string?> Out = new("--out") { Description = "Output directory (metrics.jsonl, summary.json, weights, checkpoints, TensorBoard events, curves.png)" };
+    public static readonly Option<bool> Resume = new("--resume") { Description = "Continue an interrupted run from its last checkpoint in --out" };
+    public static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for TorchSharp (default: all cores)" };
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces on errors" };
+
+    public static readonly Option<string?> Student = new("--student") { Description = $"Student: {string.Join(", ", StudentRegistry.Names)}" };
+    public static readonly Option<string?> Loss = new("--loss") { Description = "Loss name from the loss registry (ce, kd, dkd, dist, ...)" };
+    public static readonly Option<double?> Temperature = new("--temperature") { Description = "Distillation temperature T (default 4)" };
+    public static readonly Option<double?> Alpha = new("--alpha") { Description = "Loss hyper-parameter alpha (DKD: TCKD weight, default 1)" };
+    public static readonly Option<double?> Beta = new("--beta") { Description = "Loss hyper-parameter beta (DKD: NCKD weight 8; DIST: inter 2)" };
+    public static readonly Option<double?> Gamma = new("--gamma") { Description = "Loss hyper-parameter gamma (DIST: intra weight, default 2)" };
+    public static readonly Option<double?> CeWeight = new("--ce-weight") { Description = "Weight of cross-entropy (default: kd 0.1, others 1)" };
+    public static readonly Option<double?> KdWeight = new("--kd-weight") { Description = "Weight of the distillation term (default: kd 0.9, ce 0, others 1)" };
+    public static readonly Option<int?> Warmup = new("--warmup") { Description = "Loss warmup epochs (DKD: term × min(epoch/warmup, 1))" };
+    public static readonly Option<double?> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the CE term" };
+    public static readonly Option<string?> Optimizer = new("--optimizer") { Description = "adam, adamw or sgd" };
+    public static readonly Option<double?> Lr = new("--lr") { Description = "Learning rate (default 1e-3)" };
+    public static readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay (default 0)" };
+    public static readonly Option<double?> Momentum = new("--momentum") { Description = "SGD momentum (default 0.9)" };
+    public static readonly Option<bool?> Nesterov = new("--nesterov") { Description = "SGD with Nesterov momentum" };
+    public static readonly Option<string?> Schedule = new("--schedule") { Description = "constant, step, cosine or one-cycle" };
+    public static readonly Option<double?> LrWarmup = new("--lr-warmup") { Description = "Linear learning-rate warmup in epochs" };
+    public static readonly Option<int?> StepEpochs = new("--step-epochs") { Description = "step schedule: decay every N epochs (default 30)" };
+    public static readonly Option<double?> LrDecay = new("--lr-decay") { Description = "step schedule: decay factor (default 0.1)" };
+    public static readonly Option<int?> Batch = new("--batch") { Description = "Batch size (default 128)" };
+    public static readonly Option<int?> Epochs = new("--epochs") { Description = "Epochs (default 20)" };
+    public static readonly Option<int?> Seed = new("--seed") { Description = "Random seed (default 0)" };
+    public static readonly Option<string?> Device = new("--device") { Description = "auto, cpu or cuda" };
+    public static readonly Option<int?> MemoryBudgetMb = new("--memory-budget-mb") { Description = "Memory for the shuffle buffer and dataset preload (default 512)" };
+
+    public static void AddTo(Command cmd)
+    {
+        foreach (Option o in new Option[] { Cache, TestCache, Dataset, Split, Recipe, Out, Resume, Threads, Verbose, Student, Loss,
+                     Temperature, Alpha, Beta, Gamma, CeWeight, KdWeight, Warmup, LabelSmoothing, Optimizer, Lr, WeightDecay,
+                     Momentum, Nesterov, Schedule, LrWarmup, StepEpochs, LrDecay, Batch, Epochs, Seed, Device, MemoryBudgetMb })
+            cmd.Options.Add(o);
+    }
+
+    /// <summary>The recipe file (or defaults, or the run's saved recipe on --resume) with the flags applied.</summary>
+    public static Recipe BuildRecipe(ParseResult p)
+    {
+        var path = p.GetValue(Recipe);
+        var saved = p.GetValue(Out) is { } o ? System.IO.Path.Combine(o, "recipe.json") : null;
+        var r = path is not null ? Distill.Student.Training.Recipe.Load(path)
+            : p.GetValue(Resume) && saved is not null && File.Exists(saved) ? Distill.Student.Training.Recipe.Load(saved)
+            : new Recipe();
+        T Or<T>(Option<T?> opt, T current) where T : struct => p.GetValue(opt) ?? current;
+        string OrS(Option<string?> opt, string current) => p.GetValue(opt) ?? current;
+        r = r with
+        {
+            Student = OrS(Student, r.Student), Loss = OrS(Loss, r.Loss),
+            Temperature = Or(Temperature, r.Temperature), Alpha = Or(Alpha, r.Alpha), Beta = Or(Beta, r.Beta), Gamma = Or(Gamma, r.Gamma),
+            CeWeight = p.GetValue(CeWeight) ?? r.CeWeight, KdWeight = p.GetValue(KdWeight) ?? r.KdWeight,
+            Warmup = Or(Warmup, r.Warmup), LabelSmoothing = Or(LabelSmoothing, r.LabelSmoothing),
+            Optimizer = OrS(Optimizer, r.Optimizer), Lr = Or(Lr, r.Lr), WeightDecay = Or(WeightDecay, r.WeightDecay),
+            Momentum = Or(Momentum, r.Momentum), Nesterov = Or(Nesterov, r.Nesterov),
+            Schedule = OrS(Schedule, r.Schedule), LrWarmup = Or(LrWarmup, r.LrWarmup), StepEpochs = Or(StepEpochs, r.StepEpochs),
+            LrDecay = Or(LrDecay, r.LrDecay), Batch = Or(Batch, r.Batch), Epochs = Or(Epochs, r.Epochs), Seed = Or(Seed, r.Seed),
+            Device = OrS(Device, r.Device), MemoryBudgetMb = Or(MemoryBudgetMb, r.MemoryBudgetMb),
+        };
+        return r.Validate();
+    }
+}
