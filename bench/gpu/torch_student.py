@@ -1,0 +1,110 @@
+"""The reference students trained in PyTorch on the GPU machine, for the same-GPU comparison with
+`train-student --device cuda` (issue 8). Same recipe as ../shared/reference/fmnist-students.json: Adam 1e-3, batch 128,
+20 epochs, no augmentation, kd = 0.1 CE + 0.9 KD(T=4), dkd = CE + min(epoch/5,1)·DKD(1, 8, T=4). The teacher logits
+come from the teacher rebuilt in PyTorch (torch_teacher.py's interpreter), computed once before timing, as a cache.
+Batches are copied from pinned host memory each step, like train-student does. No torch.compile.
+Usage: python torch_student.py teacher-torch.pt IDX_DIR STUDENT LOSS [EPOCHS] [SEED]; prints one JSON line."""
+import gzip, json, struct, sys, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+spec_path, idx_dir, student_name, loss_name = sys.argv[1:5]
+epochs = int(sys.argv[5]) if len(sys.argv) > 5 else 20
+seed = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+torch.backends.cudnn.allow_tf32 = False
+torch.backends.cuda.matmul.allow_tf32 = False
+dev = torch.device("cuda")
+torch.manual_seed(seed)
+
+def load(prefix):
+    with gzip.open(f"{idx_dir}/{prefix}-images-idx3-ubyte.gz") as f:
+        _, n, h, w = struct.unpack(">IIII", f.read(16))
+        x = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).reshape(n, 1, h, w)
+    with gzip.open(f"{idx_dir}/{prefix}-labels-idx1-ubyte.gz") as f:
+        f.read(8)
+        y = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).long()
+    return ((x.float() / 255.0 - 0.2860406) / 0.3530242), y
+
+x_train, y_train = load("train")
+x_test, y_test = load("t10k")
+
+# Teacher logits once (the "cache"), with the ONNX teacher rebuilt in PyTorch.
+spec = torch.load(spec_path)
+W = {k: v.to(dev) for k, v in spec["weights"].items()}
+def teacher(x):
+    env = {spec["input"]: x}
+    for n in spec["nodes"]:
+        a, i = n["attrs"], [env[k] if k in env else W[k] for k in n["inputs"] if k]
+        op = n["op"]
+        if op == "Conv":
+            p = a.get("pads", [0, 0, 0, 0])
+            y = F.conv2d(i[0], i[1], i[2] if len(i) > 2 else None, a.get("strides", [1, 1]), (p[0], p[1]))
+        elif op == "Relu": y = F.relu(i[0])
+        elif op == "Add": y = i[0] + i[1]
+        elif op == "GlobalAveragePool": y = i[0].mean(dim=(2, 3), keepdim=True)
+        elif op == "Flatten": y = i[0].flatten(1)
+        elif op == "Gemm": y = i[0] @ (i[1].t() if a.get("transB", 0) else i[1]) + i[2]
+        else: raise SystemExit(f"op {op}")
+        env[n["outputs"][0]] = y
+    return env[spec["output"]]
+with torch.inference_mode():
+    t_train = torch.cat([teacher(x_train[s:s + 1000].to(dev)).cpu() for s in range(0, len(x_train), 1000)])
+x_train, y_train, t_train = x_train.pin_memory(), y_train.pin_memory(), t_train.pin_memory()
+
+def make(name):
+    if name == "mlp-20-20":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 20), nn.ReLU(), nn.Linear(20, 20), nn.ReLU(), nn.Linear(20, 10))
+    if name == "mlp-256-256":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    if name == "cnn-small":
+        return nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 5), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 10))
+    raise SystemExit(f"unknown student {name}")
+
+def kd(s, t, T=4.0):
+    return F.kl_div(F.log_softmax(s / T, 1), F.softmax(t / T, 1), reduction="batchmean") * T * T
+
+def dkd(s, t, y, alpha=1.0, beta=8.0, T=4.0):  # seed 000 / mdistiller
+    gt = torch.zeros_like(s).scatter_(1, y.unsqueeze(1), 1).bool()
+    other = ~gt
+    ps, pt = F.softmax(s / T, 1), F.softmax(t / T, 1)
+    cat = lambda p: torch.cat([(p * gt).sum(1, keepdims=True), (p * other).sum(1, keepdims=True)], 1)
+    tckd = F.kl_div(torch.log(cat(ps)), cat(pt), reduction="sum") * T * T / s.shape[0]
+    nckd = F.kl_div(F.log_softmax(s / T - 1000.0 * gt, 1), F.softmax(t / T - 1000.0 * gt, 1), reduction="sum") * T * T / s.shape[0]
+    return alpha * tckd + beta * nckd
+
+model = make(student_name).to(dev)
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+n = len(y_train)
+epoch_seconds, accs = [], []
+for epoch in range(1, epochs + 1):
+    model.train()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    perm = torch.randperm(n)
+    for b in range(0, n, 128):
+        idx = perm[b:b + 128]
+        x = x_train[idx].to(dev, non_blocking=True); y = y_train[idx].to(dev, non_blocking=True)
+        s = model(x)
+        if loss_name == "ce":
+            loss = F.cross_entropy(s, y)
+        elif loss_name == "kd":
+            loss = 0.1 * F.cross_entropy(s, y) + 0.9 * kd(s, t_train[idx].to(dev, non_blocking=True))
+        elif loss_name == "dkd":
+            loss = F.cross_entropy(s, y) + min(epoch / 5, 1.0) * dkd(s, t_train[idx].to(dev, non_blocking=True), y)
+        else:
+            raise SystemExit(f"unknown loss {loss_name}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    torch.cuda.synchronize()
+    epoch_seconds.append(time.perf_counter() - start)
+    model.eval()
+    with torch.inference_mode():
+        correct = sum((model(x_test[s:s + 1000].to(dev)).argmax(1).cpu() == y_test[s:s + 1000]).sum().item() for s in range(0, len(y_test), 1000))
+    accs.append(correct / len(y_test))
+print(json.dumps({"framework": f"PyTorch {torch.__version__}", "gpu": torch.cuda.get_device_name(0), "student": student_name,
+                  "loss": loss_name, "epochs": epochs, "seed": seed, "epoch_seconds": epoch_seconds,
+                  "median_epoch_seconds": sorted(epoch_seconds[1:] or epoch_seconds)[len(epoch_seconds[1:] or epoch_seconds) // 2],
+                  "final_test_acc": accs[-1]}))
