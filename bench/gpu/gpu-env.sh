@@ -11,3 +11,4 @@ PRE="dotnet /tmp/app/precompute-logits.dll"
 TRAIN="dotnet /tmp/app/train-student.dll"
 TEACHER=models/fmnist-resnet/fmnist-resnet.onnx
 DATA=idx:/tmp/data
+export NVIDIA_TF32_OVERRIDE=0  # full fp32 in cuDNN/cuBLAS whatever the provider options (CUDA caches must match CPU ones)

@@ -3,10 +3,11 @@ using Distill.Data;
 namespace Distill.Cache;
 
 /// <summary>
-/// Writes one part of a cache so that a killed run can be resumed. Each row group is first written as its own small,
-/// complete Parquet file in a work folder <c>.part-NNNNN.work/</c> (temporary name, fsync, rename). Completing merges
-/// them into <c>part-NNNNN.parquet</c> (again via a temporary name) and removes the work folder; a resumed run keeps
-/// the contiguous complete segments made for the same teacher, data and shard and continues after them.
+/// Writes one part of a cache so that a killed run can be resumed. Rows stream into <c>part-NNNNN.parquet.tmp</c>,
+/// renamed when complete; each row group is also written as its own small, complete Parquet file in a work folder
+/// <c>.part-NNNNN.work/</c> (temporary name, then rename). A resumed run keeps the contiguous complete segments made
+/// for the same teacher, data and shard, copies them into a new part file and continues after them; completing removes
+/// the work folder.
 /// </summary>
 public sealed class CachePartWriter : IAsyncDisposable
 {
@@ -17,7 +18,8 @@ public sealed class CachePartWriter : IAsyncDisposable
     private readonly int[]? _labels;
     private readonly float[] _logits;
     private int _buffered;
-    private long _nextRow;
+    private long _nextRow, _correct;
+    private LogitCacheWriter? _final;
 
     /// <summary>Rows this part must hold: [FirstRow, EndRow).</summary>
     public long FirstRow { get; }
@@ -61,7 +63,39 @@ public sealed class CachePartWriter : IAsyncDisposable
         try { Directory.CreateDirectory(work); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new DistillException($"cannot write to {dir}: {e.Message}", e); }
-        return new CachePartWriter(dir, work, meta, rowGroupSize, part, first, end, resumeRow);
+        var writer = new CachePartWriter(dir, work, meta, rowGroupSize, part, first, end, resumeRow);
+        writer._final = await LogitCacheWriter.CreateAsync(dir, meta, overwrite: true, rowGroupSize, part, ct: ct);
+        try { await writer.CopyKeptSegmentsAsync(ct); }
+        catch { await writer._final.DisposeAsync(); throw; }
+        return writer;
+    }
+
+    // A resumed run: what the interrupted one finished goes into the new part file first.
+    private async Task CopyKeptSegmentsAsync(CancellationToken ct)
+    {
+        foreach (var file in Directory.GetFiles(_workDir, "seg-*.parquet").Order(StringComparer.Ordinal))
+        {
+            using var seg = await LogitCacheReader.OpenAsync(file, ct);
+            for (int g = 0; g < seg.RowGroupCount; g++)
+            {
+                var b = await seg.ReadRowGroupAsync(g, ct);
+                CountCorrect(b.Logits, b.Labels, b.Rows);
+                await _final!.WriteBatchAsync(b, ct);
+            }
+        }
+    }
+
+    private void CountCorrect(ReadOnlySpan<float> logits, int[]? labels, int rows)
+    {
+        if (labels == null) return;
+        int c = _metadata.ClassCount;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * c, c);
+            int best = 0;
+            for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
+            if (best == labels[r]) _correct++;
+        }
     }
 
     private static string SegmentName(long firstRow) => $"seg-{firstRow:000000000000}.parquet";
@@ -125,52 +159,33 @@ public sealed class CachePartWriter : IAsyncDisposable
         {
             await w.WriteAsync(_index.AsMemory(0, n), _labels != null ? _labels.AsMemory(0, n) : default,
                 _logits.AsMemory(0, n * c), ct: ct);
-            await w.CompleteAsync(ct);
+            // No fsync per segment: a segment lost to a power cut is found unreadable on --resume and recomputed.
+            await w.CompleteAsync(ct, durable: false);
         }
+        await _final!.WriteAsync(_index.AsMemory(0, n), _labels != null ? _labels.AsMemory(0, n) : default,
+            _logits.AsMemory(0, n * c), ct: ct);
+        CountCorrect(_logits.AsSpan(0, n * c), _labels, n);
         _nextRow += n;
         _buffered = 0;
     }
 
     /// <summary>
-    /// Writes the last segment, merges all segments into the final part file (temporary name, then rename) and
-    /// removes the work folder. Returns the final path and the number of rows whose argmax equals their label.
+    /// Writes the last row group, completes the part file (fsync, rename) and removes the work folder. Returns the
+    /// final path and the number of rows whose argmax equals their label.
     /// </summary>
     public async Task<(string Path, long Correct)> CompleteAsync(CancellationToken ct = default)
     {
         await FlushSegmentAsync(ct);
         if (_nextRow != EndRow)
             throw new InvalidOperationException($"part {_part} has rows up to {_nextRow}, expected {EndRow}");
-        long correct = 0, expected = FirstRow;
-        int c = _metadata.ClassCount;
-        string path;
-        await using (var w = await LogitCacheWriter.CreateAsync(_directory, _metadata, overwrite: true, _rowGroupSize, _part, ct: ct))
-        {
-            foreach (var file in Directory.GetFiles(_workDir, "seg-*.parquet").Order(StringComparer.Ordinal))
-            {
-                using var seg = await LogitCacheReader.OpenAsync(file, ct);
-                for (int g = 0; g < seg.RowGroupCount; g++)
-                {
-                    var b = await seg.ReadRowGroupAsync(g, ct);
-                    if (b.Index[0] != expected)
-                        throw new DistillException($"{file}: starts at row {b.Index[0]}, expected {expected}; rerun with --overwrite");
-                    expected += b.Rows;
-                    if (b.Labels != null)
-                        for (int r = 0; r < b.Rows; r++)
-                        {
-                            var row = b.RowLogits(r);
-                            int best = 0;
-                            for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
-                            if (best == b.Labels[r]) correct++;
-                        }
-                    await w.WriteBatchAsync(b, ct);
-                }
-            }
-            if (expected != EndRow) throw new DistillException($"{_workDir}: segments end at row {expected}, expected {EndRow}");
-            path = await w.CompleteAsync(ct);
-        }
+        var path = await _final!.CompleteAsync(ct);
         Directory.Delete(_workDir, true);
-        return (path, correct);
+        return (path, _correct);
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask; // complete segments stay for --resume
+    // An abandoned part loses its .tmp file; the complete segments stay for --resume.
+    public async ValueTask DisposeAsync()
+    {
+        if (_final != null) await _final.DisposeAsync();
+    }
 }

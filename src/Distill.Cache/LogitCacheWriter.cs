@@ -189,8 +189,13 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     // Parquet.Net writes only through the field instances of the schema the file was created with.
     private DataField Item(string list) => (DataField)((ListField)_schema.Fields.Single(f => f.Name == list)).Item;
 
-    /// <summary>Writes the last row group and the footer, flushes to disk and renames the file to its final name.</summary>
-    public async Task<string> CompleteAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Writes the last row group and the footer and renames the file to its final name. With
+    /// <paramref name="durable"/> the data is first flushed to the disk (fsync), so the rename also survives a power
+    /// loss; without it, it survives the process being killed (the page cache is intact), which is enough for files a
+    /// reader re-validates (resume segments).
+    /// </summary>
+    public async Task<string> CompleteAsync(CancellationToken ct = default, bool durable = true)
     {
         ObjectDisposedException.ThrowIf(_disposed || _completed, this);
         await FlushRowGroupAsync(ct);
@@ -198,7 +203,7 @@ public sealed class LogitCacheWriter : IAsyncDisposable
         _writer.CustomMetadata = meta.ToKeyValues();
         await _writer.DisposeAsync();
         await _stream.FlushAsync(ct);
-        _stream.Flush(flushToDisk: true);
+        if (durable) _stream.Flush(flushToDisk: true);
         await _stream.DisposeAsync();
         File.Move(TempPath, FinalPath, overwrite: true);
         _completed = true;

@@ -11,6 +11,10 @@ public sealed record Preprocessing(double Scale, double[] Mean, double[] Std)
     public static Preprocessing Identity { get; } = new(1.0 / 255.0, new[] { 0.0 }, new[] { 1.0 });
 
     /// <summary>Normalizes <paramref name="values"/> in place: whole samples, channels first.</summary>
+    /// <remarks>
+    /// Computed as raw · (scale/std) + (−mean/std) in float32, vectorized: the hot loop of both stages. It differs from
+    /// the double-precision (raw·scale − mean)/std by at most a couple of float32 ulps.
+    /// </remarks>
     public void Apply(Span<float> values, int channels)
     {
         if (Mean.Length != 1 && Mean.Length != channels || Std.Length != 1 && Std.Length != channels)
@@ -19,8 +23,17 @@ public sealed record Preprocessing(double Scale, double[] Mean, double[] Std)
         for (int start = 0, c = 0; start < values.Length; start += plane, c = (c + 1) % channels)
         {
             double m = Mean[Mean.Length == 1 ? 0 : c], s = Std[Std.Length == 1 ? 0 : c];
+            float a = (float)(Scale / s), b = (float)(-m / s);
             var p = values.Slice(start, plane);
-            for (int i = 0; i < p.Length; i++) p[i] = (float)((p[i] * Scale - m) / s);
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                var va = new System.Numerics.Vector<float>(a);
+                var vb = new System.Numerics.Vector<float>(b);
+                for (int w = System.Numerics.Vector<float>.Count; i <= p.Length - w; i += w)
+                    (new System.Numerics.Vector<float>(p.Slice(i)) * va + vb).CopyTo(p.Slice(i));
+            }
+            for (; i < p.Length; i++) p[i] = p[i] * a + b;
         }
     }
 

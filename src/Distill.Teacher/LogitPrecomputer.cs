@@ -12,7 +12,8 @@ namespace Distill.Teacher;
 /// </summary>
 public static class LogitPrecomputer
 {
-    private const int SlotsInFlight = 3;
+    // Enough batches in flight that a slow write (a new segment file) does not stall the device.
+    private const int SlotsInFlight = 6;
 
     /// <param name="progress">Called with the number of samples written so far.</param>
     /// <param name="warn">Receives one-line warnings (e.g. the CUDA fallback).</param>
@@ -69,7 +70,7 @@ public static class LogitPrecomputer
         foreach (var s in slots) free.Writer.TryWrite(s);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = cts.Token;
-        long correct = 0, resumedAt;
+        long correct = 0, resumedAt, readTicks = 0, inferTicks = 0, writeTicks = 0, finishTicks = 0;
         var clock = Stopwatch.StartNew();
         string file;
         try
@@ -88,6 +89,7 @@ public static class LogitPrecomputer
                         var slot = await free.Reader.ReadAsync(token);
                         int n = Math.Min(batch, end - start);
                         slot.Start = start; slot.Count = n;
+                        long t0 = Stopwatch.GetTimestamp();
                         var input = slot.Input.AsSpan(0, n * sampleSize);
                         data.ReadSamples(start, n, input);
                         for (int i = 0; i < n; i++)
@@ -98,6 +100,7 @@ public static class LogitPrecomputer
                         }
                         // A fixed-batch model gets the last batch padded with zeros; only n rows are kept.
                         if (n < batch && teacher.FixedBatch != null) slot.Input.AsSpan(n * sampleSize).Clear();
+                        readTicks += Stopwatch.GetTimestamp() - t0;
                         await read.Writer.WriteAsync(slot, token);
                     }
                     read.Writer.Complete();
@@ -115,12 +118,14 @@ public static class LogitPrecomputer
                     await foreach (var slot in read.Reader.ReadAllAsync(token))
                     {
                         int rows = teacher.FixedBatch != null ? batch : slot.Count;
+                        long t0 = Stopwatch.GetTimestamp();
                         try { slot.Run(teacher.Session, runOptions, inNames, outNames, rows); }
                         catch (OnnxRuntimeException e)
                         {
                             throw new DistillException($"teacher failed on samples {slot.Start}..{slot.Start + slot.Count - 1}: {e.Message.Split('\n')[0].Trim()}", e);
                         }
                         CheckFinite(slot, classes);
+                        inferTicks += Stopwatch.GetTimestamp() - t0;
                         await done.Writer.WriteAsync(slot, token);
                     }
                     done.Writer.Complete();
@@ -134,14 +139,18 @@ public static class LogitPrecomputer
                 await foreach (var slot in done.Reader.ReadAllAsync(token))
                 {
                     int n = slot.Count;
+                    long t0 = Stopwatch.GetTimestamp();
                     await writer.WriteAsync(slot.Index.AsMemory(0, n), data.HasLabels ? slot.Labels.AsMemory(0, n) : default,
                         slot.Output.AsMemory(0, n * classes), token);
+                    writeTicks += Stopwatch.GetTimestamp() - t0;
                     written += n;
                     progress?.Invoke(written);
                     await free.Writer.WriteAsync(slot, token);
                 }
                 await Task.WhenAll(reader, infer);
+                long f0 = Stopwatch.GetTimestamp();
                 (file, correct) = await writer.CompleteAsync(token);
+                finishTicks = Stopwatch.GetTimestamp() - f0;
             }
             catch
             {
@@ -165,7 +174,11 @@ public static class LogitPrecomputer
         if (req.Shard.N == 1) RemoveStaleParts(req.OutputDirectory, file);
         int rows = end - first;
         return new PrecomputeResult(file, rows, classes, clock.Elapsed.TotalSeconds, new FileInfo(file).Length,
-            data.HasLabels ? (double)correct / rows : null, teacher.Device, end - resumedAt);
+            data.HasLabels ? (double)correct / rows : null, teacher.Device, end - resumedAt)
+        {
+            Stages = new StageSeconds(Stopwatch.GetElapsedTime(0, readTicks).TotalSeconds, Stopwatch.GetElapsedTime(0, inferTicks).TotalSeconds,
+                Stopwatch.GetElapsedTime(0, writeTicks).TotalSeconds, Stopwatch.GetElapsedTime(0, finishTicks).TotalSeconds),
+        };
     }
 
     // --resume on a part that finished (and whose work folder is gone) has nothing left to do.

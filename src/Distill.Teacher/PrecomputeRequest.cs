@@ -37,4 +37,12 @@ public sealed record PrecomputeResult(
     public long Computed => ComputedSamples < 0 ? Samples : ComputedSamples;
     public double ImagesPerSecond => Computed / Math.Max(Seconds, 1e-9);
     public double BytesPerSample => (double)FileBytes / Math.Max(Samples, 1);
+    /// <summary>Busy time of each pipeline stage, to see which one bounds the throughput.</summary>
+    public StageSeconds? Stages { get; init; }
+}
+
+/// <summary>Seconds each stage worked: read + preprocess, inference, Parquet writes, and the final merge.</summary>
+public sealed record StageSeconds(double Read, double Infer, double Write, double Finish)
+{
+    public override string ToString() => FormattableString.Invariant($"read {Read:F2} s, infer {Infer:F2} s, write {Write:F2} s, finish {Finish:F2} s");
 }

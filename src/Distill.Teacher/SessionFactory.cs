@@ -39,12 +39,8 @@ public static class SessionFactory
 
     private static string? TryAppendCuda(SessionOptions options, int deviceId)
     {
-        string[] providers;
-        try { providers = OrtEnv.Instance().GetAvailableProviders(); }
-        catch (Exception e) { return $"cannot query ONNX Runtime providers ({e.Message})"; }
-        if (!providers.Contains(CudaProvider))
-            return $"this ONNX Runtime build has no {CudaProvider} (providers: {string.Join(", ", providers)}); " +
-                   "build with -p:UseCuda=true (Microsoft.ML.OnnxRuntime.Gpu.Linux) or supply its native libraries";
+        // Not gated on GetAvailableProviders(): some CUDA builds (e.g. the 1.29 one used on the GPU machine) list only
+        // the CPU provider there and still load CUDA. Appending is the real test.
         try
         {
             // TF32 convolutions would put the logits about 1e-3 relative away from the CPU's; keep full fp32 so a
@@ -58,11 +54,79 @@ public static class SessionFactory
             options.AppendExecutionProvider_CUDA(cuda);
             return null;
         }
-        // The CPU package throws EntryPointNotFoundException; a GPU build without CUDA/cuDNN libraries throws
-        // OnnxRuntimeException naming the library that failed to load.
+        catch (OnnxRuntimeException e) when (e.Message.Contains("not enabled in this build"))
+        {
+            // Newer CUDA builds ship the provider as a plugin library (it exports CreateEpFactories) instead of
+            // compiling it into the core; older ones only have the original entry point.
+            return TryAppendCudaPlugin(options, deviceId) is { } problem ? TryAppendCudaV1(options, deviceId) is null ? null : problem : null;
+        }
+        // The CPU package throws OnnxRuntimeException ("not enabled in this build") or EntryPointNotFoundException; a
+        // GPU build without CUDA/cuDNN libraries throws OnnxRuntimeException naming the library that failed to load.
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
-            return $"the CUDA provider did not load: {e.Message.Split('\n')[0].Trim()}";
+            string providers;
+            try { providers = string.Join(", ", OrtEnv.Instance().GetAvailableProviders()); }
+            catch (Exception) { providers = "unknown"; }
+            return $"{CudaProvider} unavailable ({e.Message.Split('\n')[0].Trim()}; providers of this ONNX Runtime build: {providers}); " +
+                   "build with -p:UseCuda=true (Microsoft.ML.OnnxRuntime.Gpu.Linux) or supply CUDA-enabled native libraries";
+        }
+    }
+
+    private static readonly object PluginLock = new();
+    private static bool _pluginRegistered;
+
+    private static string? TryAppendCudaPlugin(SessionOptions options, int deviceId)
+    {
+        try
+        {
+            var env = OrtEnv.Instance();
+            lock (PluginLock)
+            {
+                if (!_pluginRegistered)
+                {
+                    env.RegisterExecutionProviderLibrary("CUDA", FindLibrary("libonnxruntime_providers_cuda.so"));
+                    _pluginRegistered = true;
+                }
+            }
+            var gpus = env.GetEpDevices().Where(d => d.EpName == CudaProvider).ToList();
+            if (gpus.Count <= deviceId)
+                return $"{CudaProvider} plugin found {gpus.Count} CUDA device(s); cuda:{deviceId} does not exist";
+            try
+            {
+                options.AppendExecutionProvider(env, new[] { gpus[deviceId] }, new Dictionary<string, string> { ["use_tf32"] = "0" });
+            }
+            catch (OnnxRuntimeException)
+            {
+                // An option the plugin does not know: its defaults (NVIDIA_TF32_OVERRIDE=0 disables TF32 globally).
+                options.AppendExecutionProvider(env, new[] { gpus[deviceId] }, new Dictionary<string, string>());
+            }
+            return null;
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return $"{CudaProvider} plugin unavailable ({e.Message.Split('\n')[0].Trim()})";
+        }
+    }
+
+    // dlopen does not search the application folder: look there and on LD_LIBRARY_PATH first.
+    private static string FindLibrary(string name)
+    {
+        var dirs = new[] { AppContext.BaseDirectory }
+            .Concat((Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries));
+        return dirs.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists) ?? name;
+    }
+
+    private static string? TryAppendCudaV1(SessionOptions options, int deviceId)
+    {
+        try
+        {
+            options.AppendExecutionProvider_CUDA(deviceId);
+            return null;
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return $"{CudaProvider} unavailable ({e.Message.Split('\n')[0].Trim()}); " +
+                   "build with -p:UseCuda=true (Microsoft.ML.OnnxRuntime.Gpu.Linux) or supply CUDA-enabled native libraries";
         }
     }
 

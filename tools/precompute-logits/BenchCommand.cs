@@ -47,7 +47,7 @@ internal static class BenchCommand
                         BatchSize = b, Threads = t, Limit = n, Overwrite = true,
                     }, ct: ct);
                     ours.Add(res.ImagesPerSecond);
-                    Console.WriteLine($"  round {i + 1}: bare {bare[^1]:N0} img/s, precompute-logits {ours[^1]:N0} img/s ({res.BytesPerSample:F1} bytes/sample)");
+                    Console.WriteLine($"  round {i + 1}: bare {bare[^1]:N0} img/s, precompute-logits {ours[^1]:N0} img/s ({res.BytesPerSample:F1} bytes/sample; busy: {res.Stages})");
                 }
             }
             finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }

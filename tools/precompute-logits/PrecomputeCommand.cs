@@ -72,7 +72,7 @@ internal static class PrecomputeCommand
                 progress => LogitPrecomputer.RunAsync(req, progress, w => Console.Error.WriteLine(w), ct));
             if (result.Computed == 0) Console.WriteLine("the cache was already complete; nothing to do");
             Console.WriteLine($"samples:      {result.Samples:N0} × {result.ClassCount} logits on {result.Device} (shard {req.Shard}, {result.Computed:N0} computed now)");
-            Console.WriteLine($"throughput:   {result.ImagesPerSecond:N0} img/s ({result.Seconds:F1} s)");
+            Console.WriteLine($"throughput:   {result.ImagesPerSecond:N0} img/s ({result.Seconds:F1} s; busy: {result.Stages})");
             Console.WriteLine($"file:         {result.File} ({result.FileBytes:N0} bytes, {result.BytesPerSample:F1} bytes/sample)");
             if (result.Accuracy is double a) Console.WriteLine($"teacher top-1: {a:F4}");
             return 0;
