@@ -100,7 +100,10 @@ public sealed class LogitCacheReader : IDisposable
         try
         {
             if (stream.Length < 12) throw new DistillException($"{file}: truncated (not a Parquet file)");
-            reader = await ParquetReader.CreateAsync(stream, null, leaveStreamOpen: true, ct);
+            FooterCheck.Validate(stream, file);
+            var footerStream = stream;
+            reader = ParseGuard.Run(() => ParquetReader.CreateAsync(footerStream, null, leaveStreamOpen: true, ct),
+                TimeSpan.FromSeconds(5), file);
             var meta = CacheMetadata.FromKeyValues(reader.CustomMetadata, file);
             var fields = reader.Schema.Fields;
             DataField? Scalar(string name, Type type) =>
