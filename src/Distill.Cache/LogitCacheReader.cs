@@ -213,6 +213,10 @@ public sealed class LogitCacheReader : IDisposable
                     TopK.Complete(topIndex.AsSpan(r * k, k), topLogits.AsSpan(r * k, k), lse[r], logits.AsSpan(r * c, c));
                 }
             }
+            for (int i = 0; i < logits.Length; i++)
+                if (!float.IsFinite(logits[i]))
+                    throw new DistillException(
+                        $"{part.Path}: row group {g} holds {(float.IsNaN(logits[i]) ? "NaN" : "infinite")} logits for sample {index[i / c]} (class {i % c})");
             if (labels != null)
                 foreach (var y in labels)
                     if ((uint)y >= (uint)c) throw new DistillException($"{part.Path}: row group {g} holds label {y} outside [0, {c})");

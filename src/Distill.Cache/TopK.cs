@@ -37,7 +37,9 @@ public static class TopK
         int k = index.Length, c = logProbs.Length;
         double kept = 0;
         for (int i = 0; i < k; i++) kept += Math.Exp(values[i] - logSumExp);
-        double tail = Math.Max(1 - kept, 0);
+        // Floored so classes carrying (numerically) no mass keep a finite log-probability, as in the student's
+        // TeacherTargets.DenseLogits.
+        double tail = Math.Max(1 - kept, 1e-30);
         float rest = c > k ? (float)Math.Log(tail / (c - k)) : float.NegativeInfinity;
         logProbs.Fill(rest);
         for (int i = 0; i < k; i++) logProbs[index[i]] = (float)(values[i] - logSumExp);

@@ -58,6 +58,9 @@ public static class SessionFactory
         {
             // Newer CUDA builds ship the provider as a plugin library (it exports CreateEpFactories) instead of
             // compiling it into the core; older ones only have the original entry point.
+            if (FindLibrary(CudaPluginLibrary) is null)
+                return $"this ONNX Runtime build is CPU-only: no {CudaProvider} and no {CudaPluginLibrary} on LD_LIBRARY_PATH " +
+                       "(build with -p:UseCuda=true, or supply CUDA-enabled native libraries)";
             return TryAppendCudaPlugin(options, deviceId) is { } problem ? TryAppendCudaV1(options, deviceId) is null ? null : problem : null;
         }
         // The CPU package throws OnnxRuntimeException ("not enabled in this build") or EntryPointNotFoundException; a
@@ -84,7 +87,7 @@ public static class SessionFactory
             {
                 if (!_pluginRegistered)
                 {
-                    env.RegisterExecutionProviderLibrary("CUDA", FindLibrary("libonnxruntime_providers_cuda.so"));
+                    env.RegisterExecutionProviderLibrary("CUDA", FindLibrary(CudaPluginLibrary)!);
                     _pluginRegistered = true;
                 }
             }
@@ -108,12 +111,14 @@ public static class SessionFactory
         }
     }
 
-    // dlopen does not search the application folder: look there and on LD_LIBRARY_PATH first.
-    private static string FindLibrary(string name)
+    private const string CudaPluginLibrary = "libonnxruntime_providers_cuda.so";
+
+    // dlopen does not search the application folder: look there, in NuGet's native folder and on LD_LIBRARY_PATH.
+    private static string? FindLibrary(string name)
     {
-        var dirs = new[] { AppContext.BaseDirectory }
+        var dirs = new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native") }
             .Concat((Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries));
-        return dirs.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists) ?? name;
+        return dirs.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
     }
 
     private static string? TryAppendCudaV1(SessionOptions options, int deviceId)
