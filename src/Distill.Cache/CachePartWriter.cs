@@ -48,6 +48,9 @@ public sealed class CachePartWriter : IAsyncDisposable
     public static async Task<CachePartWriter> OpenAsync(string dir, CacheMetadata meta, int part, long first, long end,
         int rowGroupSize, bool resume, bool overwrite, CancellationToken ct = default)
     {
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new DistillException($"cannot create output directory {dir}: {e.Message}", e); }
         var work = WorkDirectoryFor(dir, part);
         var final = Path.Combine(dir, CacheSchema.PartName(part));
         if (File.Exists(final) && !overwrite && !resume)

@@ -1,0 +1,150 @@
+using Distill.Cache;
+using Parquet;
+using Parquet.Schema;
+
+namespace Distill.Tools.Tests;
+
+/// <summary>
+/// Bad input across both tools: each case gives exactly one "error:" line, the expected text, exit code 1, and no
+/// stack trace. {T} is this class's temporary folder, {F} the teacher-test fixtures, {M} the models folder.
+/// </summary>
+[TestClass]
+public sealed class BadInputTests
+{
+    private static string _tmp = "";
+
+    public static IEnumerable<object[]> Cases() => new (string Name, string Tool, string Args, string Error)[]
+    {
+        ("missing teacher", "precompute-logits", "--teacher {T}/missing.onnx --out {T}/o1 --device cpu",
+            "teacher {T}/missing.onnx not found"),
+        ("not an ONNX file", "precompute-logits", "--teacher {T}/notonnx.onnx --out {T}/o2 --device cpu",
+            "teacher {T}/notonnx.onnx is not a loadable ONNX model ([ErrorCode:InvalidProtobuf] Load model from {T}/notonnx.onnx failed:Protobuf parsing failed.)"),
+        ("input dtype the dataset cannot feed", "precompute-logits", "--teacher {F}/int-input.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o3 --device cpu",
+            "teacher int-input.onnx: input 'input' is int64, but the dataset feeds float32 tensors"),
+        ("input size the dataset cannot feed", "precompute-logits", "--teacher {M}/fmnist-resnet/fmnist-resnet.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o4 --device cpu",
+            "teacher fmnist-resnet.onnx: input 'input' has shape [N,1,28,28], the dataset's samples are [1,4,4]"),
+        ("input rank the dataset cannot feed", "precompute-logits", "--teacher {F}/flat-input.onnx --dataset fashion-mnist --split test --out {T}/o5 --device cpu",
+            "teacher flat-input.onnx: input 'input' has rank 2 [N,16], the dataset feeds [N,1,28,28]"),
+        ("unknown output name", "precompute-logits", "--teacher {F}/two-outputs.onnx --output probs --dataset idx:{F}/tiny-idx --split test --out {T}/o6 --device cpu",
+            "teacher two-outputs.onnx has no output 'probs' (outputs: features [N,8], logits [N,3])"),
+        ("ambiguous outputs", "precompute-logits", "--teacher {F}/two-outputs.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o7 --device cpu",
+            "teacher two-outputs.onnx has several outputs (features [N,8], logits [N,3]); pick one with --output NAME"),
+        ("NaN teacher logits", "precompute-logits", "--teacher {F}/nan-on-dark.onnx --dataset idx:{F}/tiny-idx --split test --mean 0.5 --std 0.25 --out {T}/o8 --device cpu",
+            "teacher produced NaN logits for sample 5 (class 0)"),
+        ("unreadable dataset", "precompute-logits", "--teacher {M}/fmnist-resnet/fmnist-resnet.onnx --dataset idx:{T}/no-such-dir --out {T}/o9 --device cpu",
+            "dataset directory not found: {T}/no-such-dir"),
+        ("existing output without --overwrite", "precompute-logits", "--teacher {F}/names-x-linear.onnx --dataset idx:{F}/tiny-idx --split train --out {T}/tiny-train --device cpu",
+            "{T}/tiny-train already holds a cache (pass --overwrite to replace it)"),
+        ("unwritable output directory", "precompute-logits", "--teacher {F}/names-x-linear.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/afile/cache --device cpu",
+            "cannot create output directory {T}/afile/cache: Could not find a part of the path '{T}/afile/cache'."),
+        ("CUDA requested on a CPU-only build", "precompute-logits", "--teacher {F}/names-x-linear.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o10 --device cuda",
+            "--device cuda:0: this ONNX Runtime build is CPU-only: no CUDAExecutionProvider and no libonnxruntime_providers_cuda.so on LD_LIBRARY_PATH (build with -p:UseCuda=true, or supply CUDA-enabled native libraries)"),
+        ("batch size 0 (teacher)", "precompute-logits", "--teacher {F}/names-x-linear.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o11 --batch 0 --device cpu",
+            "--batch must be positive, got 0"),
+        ("top-k above the class count", "precompute-logits", "--teacher {F}/names-x-linear.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o12 --top-k 4 --device cpu",
+            "--top-k 4 exceeds the teacher's 3 classes"),
+        ("truncated Parquet file", "precompute-logits", "inspect {T}/truncated",
+            "{T}/truncated/part-00000.parquet: not a readable Parquet file (no Parquet magic bytes)"),
+        ("Parquet file with the wrong schema", "precompute-logits", "inspect {T}/wrong-schema",
+            "{T}/wrong-schema/part-00000.parquet: wrong schema (no LIST<FLOAT> column 'logits')"),
+        ("cache made from another split", "train-student", "--cache {T}/tiny-test --dataset idx:{F}/tiny-idx --split train --student mlp:8 --loss kd --epochs 1 --out {T}/r1",
+            "cache {T}/tiny-test was made from the 'test' split, not 'train'"),
+        ("cache made from another dataset", "train-student", "--cache {T}/tiny-train --dataset fashion-mnist --student mlp:8 --loss kd --epochs 1 --out {T}/r2",
+            "cache {T}/tiny-train was made from other data (idx:{F}/tiny-idx train, 40 samples, fingerprint {FP}…) than fashion-mnist train (60000 samples, fingerprint 16d82e2b5052…)"),
+        ("NaN logits in a cache", "train-student", "--cache {T}/nan-cache --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --epochs 1 --out {T}/r3",
+            "{T}/nan-cache/part-00000.parquet: row group 0 holds NaN logits for sample 3 (class 1)"),
+        ("labels outside [0, C)", "train-student", "--cache {T}/bad-labels --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --epochs 1 --out {T}/r4",
+            "{T}/bad-labels/part-00000.parquet: row group 0 holds label 7 outside [0, 3)"),
+        ("negative temperature", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --temperature -1 --epochs 1 --out {T}/r5",
+            "--temperature must be > 0"),
+        ("zero temperature", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --temperature 0 --epochs 1 --out {T}/r6",
+            "--temperature must be > 0"),
+        ("batch size 0 (student)", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --batch 0 --epochs 1 --out {T}/r7",
+            "--batch must be ≥ 1"),
+        ("unknown loss", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss nope --epochs 1 --out {T}/r8",
+            "unknown loss 'nope' (known: ce, kd, kldiv_seed, dkd, dist, adkd, seg_kl, det_mse)"),
+        ("missing cache", "train-student", "--cache {T}/no-cache --student mlp:8 --loss kd --epochs 1 --out {T}/r9",
+            "cache {T}/no-cache not found"),
+        ("recipe with an unknown field", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --recipe {T}/bad-recipe.json --out {T}/r10",
+            "{T}/bad-recipe.json: invalid recipe (The JSON property 'colour' could not be mapped to any .NET member contained in type 'Distill.Student.Training.Recipe'.)"),
+        ("DIST with a batch of one", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss dist --batch 1 --epochs 1 --out {T}/r11",
+            "loss 'dist' needs a batch of at least 2 rows (its intra-class term correlates columns), got 1"),
+    }.Select(c => new object[] { c.Name, c.Tool, c.Args, c.Error });
+
+    private static string Fill(string text) => text.Replace("{T}", _tmp).Replace("{F}", Tools.Fixtures)
+        .Replace("{M}", Path.Combine(Tools.RepoRoot, "models")).Replace("{FP}", Fingerprint[..12]);
+
+    private static string Fingerprint = "";
+
+    [ClassInitialize]
+    public static async Task Setup(TestContext _)
+    {
+        _tmp = Tools.TempDir();
+        File.WriteAllText(Path.Combine(_tmp, "notonnx.onnx"), "not a model");
+        File.WriteAllText(Path.Combine(_tmp, "afile"), "a file where a folder is expected");
+        File.WriteAllText(Path.Combine(_tmp, "bad-recipe.json"), """{"student":"mlp:8","loss":"kd","epochs":1,"colour":"red"}""");
+        foreach (var split in new[] { "train", "test" })
+        {
+            var r = Tools.Run("precompute-logits", new[] { "--teacher", Path.Combine(Tools.Fixtures, "names-x-linear.onnx"),
+                "--dataset", Tools.TinyIdx, "--split", split, "--mean", "0.5", "--std", "0.25", "--out", Path.Combine(_tmp, $"tiny-{split}"), "--device", "cpu" });
+            Assert.AreEqual(0, r.Code, r.Stderr);
+        }
+        using (var tiny = LogitCacheReader.Open(Path.Combine(_tmp, "tiny-train")))
+        {
+            Fingerprint = tiny.Metadata.Fingerprint;
+            var b = await tiny.ReadRowGroupAsync(0);
+            // Same data, but a NaN logit at sample 3, or a label the 3 classes cannot have.
+            var nan = (float[])b.Logits.Clone(); nan[3 * 3 + 1] = float.NaN;
+            await Write(Path.Combine(_tmp, "nan-cache"), tiny.Metadata, b.Index, b.Labels!, nan);
+            var labels = (int[])b.Labels!.Clone(); labels[2] = 7;
+            await Write(Path.Combine(_tmp, "bad-labels"), tiny.Metadata, b.Index, labels, b.Logits);
+        }
+        var full = File.ReadAllBytes(Path.Combine(_tmp, "tiny-train", "part-00000.parquet"));
+        Directory.CreateDirectory(Path.Combine(_tmp, "truncated"));
+        File.WriteAllBytes(Path.Combine(_tmp, "truncated", "part-00000.parquet"), full[..(full.Length / 2)]);
+        await WriteWrongSchema(Path.Combine(_tmp, "wrong-schema"), tiny: Path.Combine(_tmp, "tiny-train"));
+    }
+
+    private static async Task Write(string dir, CacheMetadata meta, long[] index, int[] labels, float[] logits)
+    {
+        await using var w = await LogitCacheWriter.CreateAsync(dir, meta, overwrite: false);
+        await w.WriteAsync(index, labels, logits);
+        await w.CompleteAsync();
+    }
+
+    // A Parquet file with the cache's metadata but a float column where the logits list should be.
+    private static async Task WriteWrongSchema(string dir, string tiny)
+    {
+        Directory.CreateDirectory(dir);
+        Dictionary<string, string> kv;
+        using (var c = LogitCacheReader.Open(tiny)) kv = c.Metadata.ToKeyValues();
+        var index = new DataField<long>("index");
+        var logits = new DataField<float>("logits");
+        using var stream = File.Create(Path.Combine(dir, "part-00000.parquet"));
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(index, logits), stream);
+        writer.CustomMetadata = kv;
+        using var rg = writer.CreateRowGroup();
+        await rg.WriteAsync<long>(index, new long[] { 0, 1 }.AsMemory());
+        await rg.WriteAsync<float>(logits, new float[] { 1, 2 }.AsMemory());
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Cases))]
+    public void GivesOneClearLineAndExitCodeOne(string name, string tool, string args, string error)
+    {
+        var result = Tools.Run(tool, Fill(args).Split(' '));
+        Assert.AreEqual(1, result.Code, $"{name}: exit code; stderr: {result.Stderr}");
+        var errors = result.ErrorLines.Where(l => l.StartsWith("error:")).ToList();
+        Assert.AreEqual(1, errors.Count, $"{name}: one error line expected, stderr: {result.Stderr}");
+        Assert.AreEqual("error: " + Fill(error), errors[0], name);
+        Assert.IsFalse(result.Stderr.Contains("   at "), $"{name}: no stack trace without --verbose");
+    }
+
+    [TestMethod]
+    public void VerboseShowsTheStackTrace()
+    {
+        var r = Tools.Run("precompute-logits", Fill("--teacher {T}/missing.onnx --out {T}/v1 --device cpu --verbose").Split(' '));
+        Assert.AreEqual(1, r.Code);
+        StringAssert.Contains(r.Stderr, "   at ");
+    }
+}
