@@ -53,12 +53,15 @@ public sealed class Trainer
         if (resume)
         {
             if (outDir is null) throw new DistillException("--resume needs --out");
-            var state = Checkpoint.LoadLatest(outDir, _model, optimizer)
-                ?? throw new DistillException($"--resume: no checkpoint in {Checkpoint.Root(outDir)}");
-            history.AddRange(state.History);
-            step = state.Step;
-            elapsedBefore = state.ElapsedSeconds;
-            events.Resumed?.Invoke(state.Epoch);
+            // Killed before the first checkpoint: nothing to load, and starting over gives the same run.
+            if (Checkpoint.LoadLatest(outDir, _model, optimizer) is { } state)
+            {
+                history.AddRange(state.History);
+                step = state.Step;
+                elapsedBefore = state.ElapsedSeconds;
+                events.Resumed?.Invoke(state.Epoch);
+            }
+            else events.Resumed?.Invoke(0);
         }
         outputs?.Start(history);
         long batches = _data.BatchesPerEpoch;
