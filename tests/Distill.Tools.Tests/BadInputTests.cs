@@ -67,6 +67,8 @@ public sealed class BadInputTests
             "cache {T}/no-cache not found"),
         ("recipe with an unknown field", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --recipe {T}/bad-recipe.json --out {T}/r10",
             "{T}/bad-recipe.json: invalid recipe (The JSON property 'colour' could not be mapped to any .NET member contained in type 'Distill.Student.Training.Recipe'.)"),
+        ("unwritable output directory (student)", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --epochs 1 --out {T}/afile/run",
+            "cannot write to output directory {T}/afile/run: Could not find a part of the path '{T}/afile/run'."),
         ("DIST with a batch of one", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss dist --batch 1 --epochs 1 --out {T}/r11",
             "loss 'dist' needs a batch of at least 2 rows (its intra-class term correlates columns), got 1"),
     }.Select(c => new object[] { c.Name, c.Tool, c.Args, c.Error });

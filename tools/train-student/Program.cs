@@ -27,8 +27,15 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
         {
             if (!resume && File.Exists(Path.Combine(outDir, "summary.json")))
                 throw new DistillException($"{outDir} already holds a finished run (choose another --out, or delete it)");
-            Directory.CreateDirectory(outDir);
-            if (!resume) File.WriteAllText(Path.Combine(outDir, "recipe.json"), recipe.ToJson() + "\n");
+            try
+            {
+                Directory.CreateDirectory(outDir);
+                if (!resume) File.WriteAllText(Path.Combine(outDir, "recipe.json"), recipe.ToJson() + "\n");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new DistillException($"cannot write to output directory {outDir}: {e.Message}");
+            }
         }
         using var data = TrainingData.Open(cacheDir, p.GetValue(TrainCommand.Dataset), p.GetValue(TrainCommand.Split)!, p.GetValue(TrainCommand.TestCache));
         var console = new ConsoleReport(recipe, data);
