@@ -46,10 +46,10 @@ internal sealed class TestObjective(bool teacher) : ITrainingObjective
     public ObjectiveStep Compute(Tensor s, Tensor? t, Tensor labels, int epoch)
     {
         var ce = nn.functional.cross_entropy(s, labels);
-        var parts = new Dictionary<string, double> { ["ce"] = ce.item<float>() };
+        var parts = new Dictionary<string, Tensor> { ["ce"] = ce.detach() };
         if (t is null) return new ObjectiveStep(ce, parts);
         var mse = nn.functional.mse_loss(s, t) * 0.1;
-        parts["mse"] = mse.item<float>();
+        parts["mse"] = mse.detach();
         return new ObjectiveStep(ce + mse, parts);
     }
 }

@@ -83,10 +83,14 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
-    public void ResumeWithoutCheckpointIsAClearError()
+    public void ResumeBeforeTheFirstCheckpointStartsOver()
     {
+        // A run killed during epoch 1 left no checkpoint: --resume trains from scratch, like an uninterrupted run.
         using var dir = new TempDir();
-        var e = Assert.ThrowsExactly<DistillException>(() => Train(dir.Path, R, resume: true));
-        StringAssert.Contains(e.Message, "no checkpoint");
+        using var fresh = new TempDir();
+        var resumed = Train(dir.Path, R, resume: true);
+        var full = Train(fresh.Path, R);
+        CollectionAssert.AreEqual(full.History.Select(h => h.TestAcc).ToArray(), resumed.History.Select(h => h.TestAcc).ToArray());
+        CollectionAssert.AreEqual(full.History.Select(h => h.Losses["loss"]).ToArray(), resumed.History.Select(h => h.Losses["loss"]).ToArray());
     }
 }

@@ -6,8 +6,20 @@ namespace Distill.Student.Losses;
 /// <summary>One weighted term of an objective.</summary>
 public sealed record ObjectiveTerm(string Name, double Weight, DistillationLoss Loss);
 
-/// <summary>The total to back-propagate and each weighted term's value, for logging.</summary>
-public sealed record ObjectiveResult(Tensor Total, IReadOnlyDictionary<string, double> Parts);
+/// <summary>
+/// The total to back-propagate and each weighted term, for logging. <see cref="PartTensors"/> are detached scalars on
+/// the training device, so a trainer can sum them without waiting for the device every step; <see cref="Parts"/>
+/// reads them (and waits).
+/// </summary>
+public sealed class ObjectiveResult(Tensor total, IReadOnlyDictionary<string, Tensor> partTensors)
+{
+    private IReadOnlyDictionary<string, double>? _parts;
+
+    public Tensor Total { get; } = total;
+    public IReadOnlyDictionary<string, Tensor> PartTensors { get; } = partTensors;
+    public IReadOnlyDictionary<string, double> Parts => _parts ??= PartTensors.ToDictionary(
+        kv => kv.Key, kv => kv.Value.cpu().to_type(ScalarType.Float64).item<double>());
+}
 
 /// <summary>The training objective Σ w_i · loss_i (typically w_ce · ce + w_kd · distillation loss).</summary>
 public sealed class CombinedObjective
@@ -39,12 +51,12 @@ public sealed class CombinedObjective
 
     public ObjectiveResult Compute(LossBatch batch)
     {
-        var parts = new Dictionary<string, double>();
+        var parts = new Dictionary<string, Tensor>();
         Tensor? total = null;
         foreach (var term in Terms)
         {
             var value = term.Loss.Forward(batch) * term.Weight;
-            parts[term.Name] = value.detach().cpu().to_type(ScalarType.Float64).item<double>();
+            parts[term.Name] = value.detach();
             total = total is null ? value : total + value;
         }
         return new ObjectiveResult(total!, parts);

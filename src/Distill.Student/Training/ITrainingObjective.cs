@@ -12,5 +12,8 @@ public interface ITrainingObjective
     ObjectiveStep Compute(Tensor studentLogits, Tensor? teacherLogits, Tensor labels, int epoch);
 }
 
-/// <summary>Total is the scalar to back-propagate; Parts are the weighted terms by name, for logging.</summary>
-public sealed record ObjectiveStep(Tensor Total, IReadOnlyDictionary<string, double> Parts);
+/// <summary>
+/// Total is the scalar to back-propagate; Parts are the weighted terms by name, for logging, as detached scalars on
+/// the device (summed there, read once per epoch: no per-step wait for the device).
+/// </summary>
+public sealed record ObjectiveStep(Tensor Total, IReadOnlyDictionary<string, Tensor> Parts);

@@ -30,6 +30,6 @@ public sealed class RecipeObjective : ITrainingObjective
     {
         var teacher = teacherLogits is null ? null! : TeacherTargets.FromLogits(teacherLogits);
         var result = _objective.Compute(new LossBatch(studentLogits, teacher, labels, epoch));
-        return new ObjectiveStep(result.Total, result.Parts);
+        return new ObjectiveStep(result.Total, result.PartTensors);
     }
 }

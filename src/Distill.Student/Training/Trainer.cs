@@ -75,7 +75,8 @@ public sealed class Trainer
             ct.ThrowIfCancellationRequested();
             var epochClock = Stopwatch.StartNew();
             events.EpochStarted?.Invoke(epoch, batches);
-            var sums = new Dictionary<string, double>();
+            // Loss sums stay on the device until the end of the epoch (reading them every step would wait for it).
+            var sums = new Dictionary<string, Tensor>();
             long seen = 0, done = 0;
             double lr = _recipe.Lr;
             foreach (var b in _data.Epoch(epoch, ct))
@@ -89,14 +90,14 @@ public sealed class Trainer
                 optimizer.zero_grad();
                 result.Total.backward();
                 optimizer.step();
-                double total = result.Total.item<float>();
-                sums["loss"] = sums.GetValueOrDefault("loss") + total * b.Rows;
-                foreach (var (k, v) in result.Parts) sums[k] = sums.GetValueOrDefault(k) + v * b.Rows;
+                Accumulate(sums, "loss", result.Total, b.Rows);
+                foreach (var (k, v) in result.Parts) Accumulate(sums, k, v, b.Rows);
                 seen += b.Rows; step++; done++;
                 events.BatchDone?.Invoke(epoch, done);
             }
-            if (!double.IsFinite(sums["loss"])) throw new DistillException($"epoch {epoch}: the loss is not finite (lr {lr:g3} too high?)");
-            var losses = sums.ToDictionary(kv => kv.Key, kv => kv.Value / seen);
+            var losses = sums.ToDictionary(kv => kv.Key, kv => kv.Value.item<double>() / seen);
+            foreach (var t in sums.Values) t.Dispose();
+            if (!double.IsFinite(losses["loss"])) throw new DistillException($"epoch {epoch}: the loss is not finite (lr {lr:g3} too high?)");
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
             var ev = _eval?.Evaluate(_model, _device);
             var m = new EpochMetrics(epoch, losses, lr, ev?.Top1, ev?.Top5, ev?.Agreement, trainSeconds,
@@ -118,5 +119,13 @@ public sealed class Trainer
             outputs!.Finish(history, _recipe, wall, parameters);
         }
         return new TrainResult(history, wall, parameters);
+    }
+
+    // sum += value · rows, in float64 on the value's device; the running sums live outside the batch's dispose scope.
+    private static void Accumulate(Dictionary<string, Tensor> sums, string key, Tensor value, int rows)
+    {
+        using var weighted = value.detach().to_type(ScalarType.Float64) * rows;
+        if (sums.TryGetValue(key, out var sum)) sum.add_(weighted);
+        else sums[key] = weighted.clone().MoveToOuterDisposeScope();
     }
 }
