@@ -4,13 +4,20 @@ namespace Distill.Student.Losses;
 
 /// <summary>
 /// Decoupled KD (Zhao et al., CVPR 2022, "Decoupled Knowledge Distillation"; seed 000 / mdistiller's dkd_loss):
-/// (α · TCKD + β · NCKD) · T² / B.
-/// TCKD is the KL between the binary distributions [p_gt, 1 − p_gt] of teacher and student; NCKD the KL between the
-/// distributions over the non-target classes only. In log space: log p_gt = z_gt/T − logsumexp(z/T),
-/// log p_other = logsumexp_{c≠gt}(z/T) − logsumexp(z/T), and the non-target distribution is log_softmax over z/T with
-/// the target masked to −∞, whose term is then zeroed (instead of the seed's −1000·mask and log(softmax), which
-/// overflow for large logits). With C = 2, NCKD is 0. The factor min(epoch/warmup, 1) (<see cref="Warmup"/>) applies
-/// when <see cref="LossOptions.Warmup"/> &gt; 0. Uses Temperature, Alpha, Beta, Warmup.
+/// (α · TCKD + β · NCKD) · T² / B, times the warmup factor min(epoch/warmup, 1) (<see cref="Warmup"/>, epochs from 1)
+/// when <see cref="LossOptions.Warmup"/> &gt; 0.
+/// <para>
+/// TCKD is KL(b_t ‖ b_s) between the binary distributions b = [p_gt, 1 − p_gt]; NCKD is KL(p̂_t ‖ p̂_s) between the
+/// distributions over the non-target classes only. With z = s/T, L = logsumexp(z), L̸ = logsumexp over c ≠ gt (the
+/// target masked to −∞): log b_gt = z_gt − L, log b_other = L̸ − L, log p̂_c = z_c − L̸ for c ≠ gt. The target class's
+/// NCKD term is zero because its teacher weight p̂_t,gt = exp(−∞ − L̸_t) is exactly 0 (no seed-style −1000·mask, no
+/// log(softmax), which overflow for large logits). With C = 2, NCKD is 0.
+/// </para>
+/// <para>
+/// Gradient in closed form (the teacher sums Σb_t = Σp̂_t = 1): with q = softmax(z), q̸ = softmax over c ≠ gt (0 at gt),
+/// ∂L/∂s = (T/B) · [α (q − b_t,gt·e_gt − b_t,other·q̸) + β (q̸ − p̂_t)].
+/// </para>
+/// Accepts top-K teachers. Uses Temperature, Alpha, Beta, Warmup.
 /// </summary>
 public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
 {
@@ -20,36 +27,49 @@ public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
     public override Tensor Forward(LossBatch batch)
     {
         LogSpace.RequireLabels(batch, Name);
-        double t = Options.Temperature;
+        using var scope = NewDisposeScope();
+        double t = Options.Temperature, alpha = Options.Alpha, beta = Options.Beta;
         var s = batch.StudentLogits;
         long b = s.shape[0], c = s.shape[1];
-        var labels = batch.Labels!.view(-1, 1);
-        var mask = LogSpace.LabelMask(batch.Labels!, c, s.device);
-
-        // Teacher side: no gradient.
-        Tensor tBinary, tOther;
+        double scale = t * t / b * Warmup.Factor(batch.Epoch, Options.Warmup);
+        Tensor value, grad;
         using (no_grad())
         {
-            var zt = batch.Teacher.DenseLogits().to(s.dtype) / t;
-            var lse = zt.logsumexp(1, keepdim: true);
-            var masked = zt.masked_fill(mask, double.NegativeInfinity);
-            var lseOther = masked.logsumexp(1, keepdim: true);
-            tBinary = cat(new[] { zt.gather(1, labels) - lse, lseOther - lse }, 1);
-            tOther = masked - lseOther;
+            var labels = batch.Labels!.view(-1, 1);
+            var mask = LogSpace.LabelMask(batch.Labels!, c, s.device);
+
+            // Teacher: log b_t (gt, other), and the non-target distribution p̂_t (exactly 0 at gt).
+            var zt = batch.Teacher.DenseLogits().to(s.dtype) * (1.0 / t);
+            var lt = zt.logsumexp(1, keepdim: true);
+            var ztMasked = zt.masked_fill(mask, double.NegativeInfinity);
+            var ltOther = ztMasked.logsumexp(1, keepdim: true);
+            var logBtGt = zt.gather(1, labels) - lt;
+            var logBtOther = ltOther - lt;
+            var btGt = logBtGt.exp();
+            var btOther = logBtOther.exp();
+            var pHatT = ztMasked.sub_(ltOther).exp_();          // in place: ztMasked is not used again
+
+            // Student.
+            var z = s * (1.0 / t);
+            var ls = z.logsumexp(1, keepdim: true);
+            var zMasked = z.masked_fill(mask, double.NegativeInfinity);
+            var lsOther = zMasked.logsumexp(1, keepdim: true);
+            var logBsGt = z.gather(1, labels) - ls;
+            var logBsOther = lsOther - ls;
+
+            // TCKD: Σ_rows b_t·(log b_t − log b_s) over {gt, other}; NCKD: Σ p̂_t·(log p̂_t − log p̂_s), where the
+            // target column has p̂_t = 0 and finite logs (z_gt − L̸), so its term is exactly 0.
+            var tckd = (btGt * (logBtGt - logBsGt) + btOther * (logBtOther - logBsOther)).sum();
+            var nckd = pHatT.reshape(-1).dot(((zt - ltOther) - (z - lsOther)).reshape(-1));
+            value = (tckd * alpha + nckd * beta).mul_(scale);
+
+            // Gradient w.r.t. z, then / T: α(q − b_t,gt e_gt − b_t,other q̸) + β(q̸ − p̂_t).
+            var q = (z - ls).exp_();
+            var qOther = zMasked.sub_(lsOther).exp_();           // 0 at gt
+            var g = q.mul_(alpha).add_(qOther.mul_(beta - alpha * btOther)).sub_(pHatT.mul_(beta));
+            g.scatter_add_(1, labels, btGt.mul_(-alpha));
+            grad = g.mul_(scale / t);
         }
-
-        var zs = s / t;
-        var sLse = zs.logsumexp(1, keepdim: true);
-        var sMasked = zs.masked_fill(mask, double.NegativeInfinity);
-        var sLseOther = sMasked.logsumexp(1, keepdim: true);
-        var sBinary = cat(new[] { zs.gather(1, labels) - sLse, sLseOther - sLse }, 1);
-        var tckd = LogSpace.KlSum(sBinary, tBinary);
-
-        // exp(−∞)·(−∞ − (−∞)) is NaN at the target class: those terms are defined as 0.
-        var sOther = sMasked - sLseOther;
-        var nckd = nn.functional.kl_div(sOther, tOther, reduction: nn.Reduction.None, log_target: true).masked_fill(mask, 0).sum();
-
-        double scale = t * t / b * Warmup.Factor(batch.Epoch, Options.Warmup);
-        return (tckd * Options.Alpha + nckd * Options.Beta) * scale;
+        return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
     }
 }

@@ -2,7 +2,11 @@ using static TorchSharp.torch;
 
 namespace Distill.Student.Losses;
 
-/// <summary>Log-space building blocks shared by the losses (no log(softmax) anywhere).</summary>
+/// <summary>
+/// Log-space building blocks shared by the losses (no log(softmax) anywhere), and the analytic-gradient helper.
+/// Everything here is made of elementwise kernels and reductions: on small batches libtorch runs those on the calling
+/// thread, whereas its softmax / log_softmax kernels open a parallel region per call (costly on a loaded machine).
+/// </summary>
 internal static class LogSpace
 {
     /// <summary>
@@ -12,6 +16,9 @@ internal static class LogSpace
     public static Tensor KlSum(Tensor logStudent, Tensor logTeacher) =>
         nn.functional.kl_div(logStudent, logTeacher, reduction: nn.Reduction.Sum, log_target: true);
 
+    /// <summary>log_softmax over dim 1 as z − logsumexp(z) (max-shifted inside logsumexp).</summary>
+    public static Tensor LogSoftmax(Tensor z) => z - z.logsumexp(1, keepdim: true);
+
     /// <summary>Boolean [B, C] mask of each row's label.</summary>
     public static Tensor LabelMask(Tensor labels, long classes, Device device) =>
         zeros(labels.shape[0], classes, ScalarType.Bool, device).scatter_(1, labels.view(-1, 1),
@@ -20,5 +27,19 @@ internal static class LogSpace
     public static void RequireLabels(LossBatch batch, string loss)
     {
         if (batch.Labels is null) throw new Distill.Data.DistillException($"loss '{loss}' needs labels, but the data has none");
+    }
+
+    /// <summary>
+    /// A scalar whose value is exactly <paramref name="value"/> and whose gradient with respect to
+    /// <paramref name="student"/> is <paramref name="gradient"/> (both computed without autograd): value + (y − y.detach())
+    /// with y = ⟨student, gradient⟩. y − y.detach() is exactly 0, so the value is bit-identical, and backward costs one
+    /// multiply instead of replaying every forward kernel. Used by the losses whose gradient has a closed form (kd, dkd,
+    /// dist); the forms are checked against PyTorch's autograd by the golden tests.
+    /// </summary>
+    public static Tensor WithGradient(Tensor value, Tensor student, Tensor gradient)
+    {
+        if (!student.requires_grad || !is_grad_enabled()) return value;
+        var y = student.reshape(-1).dot(gradient.reshape(-1));
+        return value + (y - y.detach());
     }
 }
