@@ -35,39 +35,30 @@ public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
         Tensor value, grad;
         using (no_grad())
         {
+            // Student rows [0, B) and teacher rows [B, 2B) go through the same kernels at once.
             var labels = batch.Labels!.view(-1, 1);
-            var mask = LogSpace.LabelMask(batch.Labels!, c, s.device);
+            var labels2 = cat(new[] { labels, labels });
+            var x = cat(new[] { s.detach(), batch.Teacher.DenseLogits().to(s.dtype) }).mul_(1.0 / t);
+            var lse = x.logsumexp(1, keepdim: true);
+            var xMasked = x.scatter(1, labels2, full(2 * b, 1, double.NegativeInfinity, x.dtype, x.device)); // target → −∞
+            var lseOther = xMasked.logsumexp(1, keepdim: true);
+            // log b = [z_gt − L, L̸ − L] and log p̂ = z − L̸ (finite at gt; p̂_gt = exp(−∞) = 0 below).
+            var logB = cat(new[] { x.gather(1, labels2), lseOther }, 1).sub_(lse);
+            var logPHat = x - lseOther;
+            var pHat = xMasked.sub_(lseOther).exp_();                             // q̸ (student rows), p̂_t (teacher rows)
+            Tensor Student(Tensor a) => a.narrow(0, 0, b);
+            Tensor Teacher(Tensor a) => a.narrow(0, b, b);
 
-            // Teacher: log b_t (gt, other), and the non-target distribution p̂_t (exactly 0 at gt).
-            var zt = batch.Teacher.DenseLogits().to(s.dtype) * (1.0 / t);
-            var lt = zt.logsumexp(1, keepdim: true);
-            var ztMasked = zt.masked_fill(mask, double.NegativeInfinity);
-            var ltOther = ztMasked.logsumexp(1, keepdim: true);
-            var logBtGt = zt.gather(1, labels) - lt;
-            var logBtOther = ltOther - lt;
-            var btGt = logBtGt.exp();
-            var btOther = logBtOther.exp();
-            var pHatT = ztMasked.sub_(ltOther).exp_();          // in place: ztMasked is not used again
+            var bt = Teacher(logB).exp();
+            var tckd = bt.reshape(-1).dot((Teacher(logB) - Student(logB)).reshape(-1));
+            var pHatT = Teacher(pHat);
+            var nckd = pHatT.reshape(-1).dot((Teacher(logPHat) - Student(logPHat)).reshape(-1));
+            value = tckd.mul_(alpha).add_(nckd, beta).mul_(scale);
 
-            // Student.
-            var z = s * (1.0 / t);
-            var ls = z.logsumexp(1, keepdim: true);
-            var zMasked = z.masked_fill(mask, double.NegativeInfinity);
-            var lsOther = zMasked.logsumexp(1, keepdim: true);
-            var logBsGt = z.gather(1, labels) - ls;
-            var logBsOther = lsOther - ls;
-
-            // TCKD: Σ_rows b_t·(log b_t − log b_s) over {gt, other}; NCKD: Σ p̂_t·(log p̂_t − log p̂_s), where the
-            // target column has p̂_t = 0 and finite logs (z_gt − L̸), so its term is exactly 0.
-            var tckd = (btGt * (logBtGt - logBsGt) + btOther * (logBtOther - logBsOther)).sum();
-            var nckd = pHatT.reshape(-1).dot(((zt - ltOther) - (z - lsOther)).reshape(-1));
-            value = (tckd * alpha + nckd * beta).mul_(scale);
-
-            // Gradient w.r.t. z, then / T: α(q − b_t,gt e_gt − b_t,other q̸) + β(q̸ − p̂_t).
-            var q = (z - ls).exp_();
-            var qOther = zMasked.sub_(lsOther).exp_();           // 0 at gt
-            var g = q.mul_(alpha).add_(qOther.mul_(beta - alpha * btOther)).sub_(pHatT.mul_(beta));
-            g.scatter_add_(1, labels, btGt.mul_(-alpha));
+            // ∂/∂z = α(q − b_t,gt e_gt − b_t,other q̸) + β(q̸ − p̂_t), then · T²/B / T.
+            var g = Student(x).sub(Student(lse)).exp_().mul_(alpha);
+            g.add_(Student(pHat).mul(bt.narrow(1, 1, 1).mul(-alpha).add_(beta))).add_(pHatT, -beta);
+            g.scatter_add_(1, labels, bt.narrow(1, 0, 1).mul(-alpha));
             grad = g.mul_(scale / t);
         }
         return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();

@@ -22,11 +22,14 @@ public sealed class KdLoss(LossOptions options) : DistillationLoss(options)
         Tensor value, grad;
         using (no_grad())
         {
-            var logTeacher = LogSpace.LogSoftmax(batch.Teacher.DenseLogits().to(s.dtype) * (1.0 / t));
+            // Student rows [0, B) and teacher rows [B, 2B) go through the same kernels at once.
+            var x = cat(new[] { s.detach(), batch.Teacher.DenseLogits().to(s.dtype) }).mul_(1.0 / t);
+            var logP = LogSpace.LogSoftmax(x);
+            var logStudent = logP.narrow(0, 0, b);
+            var logTeacher = logP.narrow(0, b, b);
             var pTeacher = logTeacher.exp();
-            var logStudent = LogSpace.LogSoftmax(s * (1.0 / t));
             value = pTeacher.reshape(-1).dot((logTeacher - logStudent).reshape(-1)).mul_(t * t / b);
-            grad = logStudent.exp_().sub_(pTeacher).mul_(t / b);
+            grad = logStudent.exp().sub_(pTeacher).mul_(t / b);
         }
         return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
     }
