@@ -39,13 +39,12 @@ public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
             var labels = batch.Labels!.view(-1, 1);
             var labels2 = cat(new[] { labels, labels });
             var x = cat(new[] { s.detach(), batch.Teacher.DenseLogits().to(s.dtype) }).mul_(1.0 / t);
-            var lse = x.logsumexp(1, keepdim: true);
+            var (lse, q) = LogSpace.LogSumExpAndSoftmax(x);                      // q = softmax(z)
             var xMasked = x.scatter(1, labels2, full(2 * b, 1, double.NegativeInfinity, x.dtype, x.device)); // target → −∞
-            var lseOther = xMasked.logsumexp(1, keepdim: true);
+            var (lseOther, pHat) = LogSpace.LogSumExpAndSoftmax(xMasked);      // q̸ (student rows), p̂_t (teacher rows), 0 at gt
             // log b = [z_gt − L, L̸ − L] and log p̂ = z − L̸ (finite at gt; p̂_gt = exp(−∞) = 0 below).
             var logB = cat(new[] { x.gather(1, labels2), lseOther }, 1).sub_(lse);
             var logPHat = x - lseOther;
-            var pHat = xMasked.sub_(lseOther).exp_();                             // q̸ (student rows), p̂_t (teacher rows)
             Tensor Student(Tensor a) => a.narrow(0, 0, b);
             Tensor Teacher(Tensor a) => a.narrow(0, b, b);
 
@@ -56,7 +55,7 @@ public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
             value = tckd.mul_(alpha).add_(nckd, beta).mul_(scale);
 
             // ∂/∂z = α(q − b_t,gt e_gt − b_t,other q̸) + β(q̸ − p̂_t), then · T²/B / T.
-            var g = Student(x).sub(Student(lse)).exp_().mul_(alpha);
+            var g = Student(q).mul_(alpha);
             g.add_(Student(pHat).mul(bt.narrow(1, 1, 1).mul(-alpha).add_(beta))).add_(pHatT, -beta);
             g.scatter_add_(1, labels, bt.narrow(1, 0, 1).mul(-alpha));
             grad = g.mul_(scale / t);

@@ -24,12 +24,12 @@ public sealed class KdLoss(LossOptions options) : DistillationLoss(options)
         {
             // Student rows [0, B) and teacher rows [B, 2B) go through the same kernels at once.
             var x = cat(new[] { s.detach(), batch.Teacher.DenseLogits().to(s.dtype) }).mul_(1.0 / t);
-            var logP = LogSpace.LogSoftmax(x);
+            var (logP, p) = LogSpace.LogSoftmaxAndSoftmax(x);
             var logStudent = logP.narrow(0, 0, b);
             var logTeacher = logP.narrow(0, b, b);
-            var pTeacher = logTeacher.exp();
+            var pTeacher = p.narrow(0, b, b);
             value = pTeacher.reshape(-1).dot((logTeacher - logStudent).reshape(-1)).mul_(t * t / b);
-            grad = logStudent.exp().sub_(pTeacher).mul_(t / b);
+            grad = p.narrow(0, 0, b).sub(pTeacher).mul_(t / b);
         }
         return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
     }

@@ -19,6 +19,40 @@ internal static class LogSpace
     /// <summary>log_softmax over dim 1 as z − logsumexp(z) (max-shifted inside logsumexp).</summary>
     public static Tensor LogSoftmax(Tensor z) => z - z.logsumexp(1, keepdim: true);
 
+    /// <summary>
+    /// log_softmax and softmax over dim 1 together. Small tensors: max-shifted z − m − log Σ exp(z − m) and
+    /// exp(z − m) / Σ exp(z − m) from elementwise kernels and reductions (libtorch runs those on the calling thread;
+    /// its fused softmax kernels open a parallel region per call, which costs more than the math at 128 × 10). Large
+    /// tensors: the fused log_softmax, then exp.
+    /// </summary>
+    public static (Tensor LogP, Tensor P) LogSoftmaxAndSoftmax(Tensor z)
+    {
+        if (z.numel() > SmallTensor)
+        {
+            var logP = nn.functional.log_softmax(z, 1);
+            return (logP, logP.exp());
+        }
+        var shifted = z - z.amax(new long[] { 1 }, keepdim: true);
+        var e = shifted.exp();
+        var sum = e.sum(1, keepdim: true);
+        return (shifted.sub_(sum.log()), e.div_(sum));
+    }
+
+    /// <summary>Element count up to which <see cref="LogSoftmaxAndSoftmax"/> avoids the fused kernels.</summary>
+    public const long SmallTensor = 1 << 16;
+
+    /// <summary>
+    /// logsumexp over dim 1 (keepdim) and softmax, sharing one exp pass: m + log Σ exp(z − m), exp(z − m) / Σ.
+    /// Rows may hold −∞ (masked classes) as long as one entry is finite.
+    /// </summary>
+    public static (Tensor Lse, Tensor P) LogSumExpAndSoftmax(Tensor z)
+    {
+        var max = z.amax(new long[] { 1 }, keepdim: true);
+        var e = (z - max).exp_();
+        var sum = e.sum(1, keepdim: true);
+        return (sum.log().add_(max), e.div_(sum));
+    }
+
     /// <summary>Boolean [B, C] mask of each row's label.</summary>
     public static Tensor LabelMask(Tensor labels, long classes, Device device) =>
         zeros(labels.shape[0], classes, ScalarType.Bool, device).scatter_(1, labels.view(-1, 1),
