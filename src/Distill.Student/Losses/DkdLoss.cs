@@ -48,7 +48,7 @@ public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
             Tensor Student(Tensor a) => a.narrow(0, 0, b);
             Tensor Teacher(Tensor a) => a.narrow(0, b, b);
 
-            var bt = Teacher(logB).exp();
+            var bt = LogSpace.Exp(Teacher(logB));
             var tckd = bt.reshape(-1).dot((Teacher(logB) - Student(logB)).reshape(-1));
             var pHatT = Teacher(pHat);
             var nckd = pHatT.reshape(-1).dot((Teacher(logPHat) - Student(logPHat)).reshape(-1));
