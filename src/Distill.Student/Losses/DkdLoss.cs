@@ -33,12 +33,18 @@ public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
         long b = s.shape[0], c = s.shape[1];
         double scale = t * t / b * Warmup.Factor(batch.Epoch, Options.Warmup);
         Tensor value, grad;
+        var teacher = batch.Teacher.DenseLogits();
+        if (CpuLossKernels.Applies(s, teacher))
+        {
+            (value, grad) = CpuLossKernels.Dkd(s, teacher, batch.Labels!, t, alpha, beta, scale);
+            return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
+        }
         using (no_grad())
         {
             // Student rows [0, B) and teacher rows [B, 2B) go through the same kernels at once.
             var labels = batch.Labels!.view(-1, 1);
             var labels2 = cat(new[] { labels, labels });
-            var x = cat(new[] { s.detach(), batch.Teacher.DenseLogits().to(s.dtype) }).mul_(1.0 / t);
+            var x = cat(new[] { s.detach(), teacher.to(s.dtype) }).mul_(1.0 / t);
             var (lse, q) = LogSpace.LogSumExpAndSoftmax(x);                      // q = softmax(z)
             var xMasked = x.scatter(1, labels2, full(2 * b, 1, double.NegativeInfinity, x.dtype, x.device)); // target → −∞
             var (lseOther, pHat) = LogSpace.LogSumExpAndSoftmax(xMasked);      // q̸ (student rows), p̂_t (teacher rows), 0 at gt

@@ -20,10 +20,16 @@ public sealed class KdLoss(LossOptions options) : DistillationLoss(options)
         var s = batch.StudentLogits;
         long b = s.shape[0];
         Tensor value, grad;
+        var teacher = batch.Teacher.DenseLogits();
+        if (CpuLossKernels.Applies(s, teacher))
+        {
+            (value, grad) = CpuLossKernels.Kd(s, teacher, t);
+            return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
+        }
         using (no_grad())
         {
             // Student rows [0, B) and teacher rows [B, 2B) go through the same kernels at once.
-            var x = cat(new[] { s.detach(), batch.Teacher.DenseLogits().to(s.dtype) }).mul_(1.0 / t);
+            var x = cat(new[] { s.detach(), teacher.to(s.dtype) }).mul_(1.0 / t);
             var (logP, p) = LogSpace.LogSoftmaxAndSoftmax(x);
             var logStudent = logP.narrow(0, 0, b);
             var logTeacher = logP.narrow(0, b, b);
