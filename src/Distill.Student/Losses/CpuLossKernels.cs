@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Distill.Student.Tests")]
+
 namespace Distill.Student.Losses;
 
 /// <summary>

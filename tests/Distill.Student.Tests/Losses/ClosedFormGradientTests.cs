@@ -73,6 +73,12 @@ public sealed class ClosedFormGradientTests
     [DataRow(16, 1000, 2.0, 3.0)] [DataRow(4, 32000, 1.0, 3.0)] [DataRow(64, 1100, 4.0, 3.0)] [DataRow(6, 7, 1.0, 1e3)]
     public void ClosedFormsMatchAutograd(int b, int c, double temp, double scale)
     {
+        CheckClosedForms(b, c, temp, scale);                        // fused CPU kernels where small, tensor path otherwise
+        using (CpuLossKernels.DisableOnThisThread()) CheckClosedForms(b, c, temp, scale);   // tensor path everywhere
+    }
+
+    private static void CheckClosedForms(int b, int c, double temp, double scale)
+    {
         using var scope = NewDisposeScope();
         manual_seed(b * 1000 + c);
         foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
@@ -109,6 +115,8 @@ public sealed class ClosedFormGradientTests
         var dense = topK.DenseLogits();
         var o = new LossOptions { Temperature = 4, Alpha = 1, Beta = 8, Gamma = 2 };
         var ours = Run(x => LossRegistry.Create(loss, o).Forward(new LossBatch(x, topK, y, 1)), s);
+        using (CpuLossKernels.DisableOnThisThread())
+            AssertClose(loss + " top-10 of 100, tensor path", Run(x => LossRegistry.Create(loss, o).Forward(new LossBatch(x, topK, y, 1)), s), ours, 1e-12);
         var oracle = Run(x => loss switch
         {
             "kd" => KdAutograd(x, dense, 4),

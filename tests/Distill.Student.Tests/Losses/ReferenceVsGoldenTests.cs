@@ -65,11 +65,15 @@ public sealed class ReferenceVsGoldenTests
     }
 
     [TestMethod]
-    [DataRow("float64", 1e-9)]
-    [DataRow("float32", 1e-5)]
-    public void WorstErrorsOverAllGoldenCases(string dtype, double tolerance)
+    [DataRow("float64", 1e-9, false)]
+    [DataRow("float32", 1e-5, false)]
+    [DataRow("float64", 1e-9, true)]
+    [DataRow("float32", 1e-5, true)]
+    public void WorstErrorsOverAllGoldenCases(string dtype, double tolerance, bool tensorPath)
     {
-        var type = dtype == "float32" ? ScalarType.Float32 : ScalarType.Float64;
+        using var path = tensorPath ? CpuLossKernels.DisableOnThisThread() : null;
+        dtype += tensorPath ? " (tensor path)" : "";
+        var type = dtype.StartsWith("float32") ? ScalarType.Float32 : ScalarType.Float64;
         var cases = Cases();
         var results = LossCaseEvaluator.EvaluateFile(GoldenLossTests.GoldenPath, type);
         double worstValue = 0, worstGrad = 0;
