@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,18 +49,15 @@ internal static class CpuLossKernels
                 int o = i * c;
                 double ms = double.NegativeInfinity, mt = double.NegativeInfinity;
                 for (int k = 0; k < c; k++) { ms = Math.Max(ms, s[o + k] * inv); mt = Math.Max(mt, t[o + k] * inv); }
-                double ss = 0, st = 0;
+                for (int k = 0; k < c; k++) { es[k] = s[o + k] * inv - ms; et[k] = t[o + k] * inv - mt; }
+                double ss = ExpInPlace(es.AsSpan(0, c)), st = ExpInPlace(et.AsSpan(0, c));
+                double lseS = ms + Math.Log(ss), lseT = mt + Math.Log(st), shift = lseT - lseS, rs = 1 / ss, rt = 1 / st;
                 for (int k = 0; k < c; k++)
                 {
-                    ss += es[k] = Math.Exp(s[o + k] * inv - ms);
-                    st += et[k] = Math.Exp(t[o + k] * inv - mt);
-                }
-                double lseS = ms + Math.Log(ss), lseT = mt + Math.Log(st);
-                for (int k = 0; k < c; k++)
-                {
-                    double pt = et[k] / st;
-                    if (pt > 0) sum += pt * ((t[o + k] * inv - lseT) - (s[o + k] * inv - lseS));
-                    g[o + k] = (es[k] / ss - pt) * gScale;
+                    double pt = et[k] * rt;
+                    // log p_t − log p_s = (t − s)/T − (lse_t − lse_s)
+                    if (pt > 0) sum += pt * ((t[o + k] - s[o + k]) * inv - shift);
+                    g[o + k] = (es[k] * rs - pt) * gScale;
                 }
             }
             return (Scalar(sum * temp * temp / b, student), Store(g, student));
@@ -86,13 +84,9 @@ internal static class CpuLossKernels
                 double mso = double.NegativeInfinity, mto = double.NegativeInfinity;
                 for (int k = 0; k < c; k++)
                     if (k != gt) { mso = Math.Max(mso, s[o + k] * inv); mto = Math.Max(mto, t[o + k] * inv); }
-                double sso = 0, sto = 0;
-                for (int k = 0; k < c; k++)
-                {
-                    if (k == gt) { es[k] = 0; et[k] = 0; continue; }
-                    sso += es[k] = Math.Exp(s[o + k] * inv - mso);
-                    sto += et[k] = Math.Exp(t[o + k] * inv - mto);
-                }
+                for (int k = 0; k < c; k++) { es[k] = s[o + k] * inv - mso; et[k] = t[o + k] * inv - mto; }
+                es[gt] = double.NegativeInfinity; et[gt] = double.NegativeInfinity;            // exp → exactly 0
+                double sso = ExpInPlace(es.AsSpan(0, c)), sto = ExpInPlace(et.AsSpan(0, c));
                 double zsGt = s[o + gt] * inv, ztGt = t[o + gt] * inv;
                 double lso = mso + Math.Log(sso), lto = mto + Math.Log(sto);       // L̸ (log Σ over non-targets)
                 double ls = LogAddExp(zsGt, lso), lt = LogAddExp(ztGt, lto);         // L
@@ -115,6 +109,27 @@ internal static class CpuLossKernels
             return (Scalar((alpha * tckd + beta * nckd) * scale, student), Store(g, student));
         }
         finally { Return(s, t, g, es, et); }
+    }
+
+    /// <summary>v ← exp(v) (−∞ → 0), SIMD where available; returns Σ exp(v).</summary>
+    private static double ExpInPlace(Span<double> v)
+    {
+        int k = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated && v.Length >= Vector256<double>.Count)
+        {
+            var acc = Vector256<double>.Zero;
+            ref double start = ref MemoryMarshal.GetReference(v);
+            for (; k <= v.Length - Vector256<double>.Count; k += Vector256<double>.Count)
+            {
+                var e = Vector256.Exp(Vector256.LoadUnsafe(ref start, (nuint)k));
+                e.StoreUnsafe(ref start, (nuint)k);
+                acc += e;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; k < v.Length; k++) sum += v[k] = Math.Exp(v[k]);
+        return sum;
     }
 
     private static double LogAddExp(double a, double b)
