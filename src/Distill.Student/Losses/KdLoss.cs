@@ -21,7 +21,7 @@ public sealed class KdLoss(LossOptions options) : DistillationLoss(options)
         long b = s.shape[0];
         Tensor value, grad;
         var teacher = batch.Teacher.DenseLogits();
-        if (CpuLossKernels.Applies(s, teacher))
+        if (CpuLossKernels.Applies(s, teacher, LogSpace.SmallTensor))
         {
             (value, grad) = CpuLossKernels.Kd(s, teacher, t);
             return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
