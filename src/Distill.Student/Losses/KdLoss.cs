@@ -28,14 +28,13 @@ public sealed class KdLoss(LossOptions options) : DistillationLoss(options)
         }
         using (no_grad())
         {
-            // Student rows [0, B) and teacher rows [B, 2B) go through the same kernels at once.
-            var x = cat(new[] { s.detach(), teacher.to(s.dtype) }).mul_(1.0 / t);
-            var (logP, p) = LogSpace.LogSoftmaxAndSoftmax(x);
-            var logStudent = logP.narrow(0, 0, b);
-            var logTeacher = logP.narrow(0, b, b);
-            var pTeacher = p.narrow(0, b, b);
+            // Large batches (the small ones took the fused CPU kernel above): separate fused log_softmax calls, no
+            // stacking copy; in-place where the input is not needed again.
+            var logStudent = nn.functional.log_softmax(s.detach() * (1.0 / t), 1);
+            var logTeacher = nn.functional.log_softmax(teacher.to(s.dtype) * (1.0 / t), 1);
+            var pTeacher = logTeacher.exp();
             value = pTeacher.reshape(-1).dot((logTeacher - logStudent).reshape(-1)).mul_(t * t / b);
-            grad = p.narrow(0, 0, b).sub(pTeacher).mul_(t / b);
+            grad = logStudent.exp_().sub_(pTeacher).mul_(t / b);
         }
         return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
     }
