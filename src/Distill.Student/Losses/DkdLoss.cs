@@ -4,13 +4,20 @@ namespace Distill.Student.Losses;
 
 /// <summary>
 /// Decoupled KD (Zhao et al., CVPR 2022, "Decoupled Knowledge Distillation"; seed 000 / mdistiller's dkd_loss):
-/// (α · TCKD + β · NCKD) · T² / B.
-/// TCKD is the KL between the binary distributions [p_gt, 1 − p_gt] of teacher and student; NCKD the KL between the
-/// distributions over the non-target classes only. In log space: log p_gt = z_gt/T − logsumexp(z/T),
-/// log p_other = logsumexp_{c≠gt}(z/T) − logsumexp(z/T), and the non-target distribution is log_softmax over z/T with
-/// the target masked to −∞, whose term is then zeroed (instead of the seed's −1000·mask and log(softmax), which
-/// overflow for large logits). With C = 2, NCKD is 0. The factor min(epoch/warmup, 1) (<see cref="Warmup"/>) applies
-/// when <see cref="LossOptions.Warmup"/> &gt; 0. Uses Temperature, Alpha, Beta, Warmup.
+/// (α · TCKD + β · NCKD) · T² / B, times the warmup factor min(epoch/warmup, 1) (<see cref="Warmup"/>, epochs from 1)
+/// when <see cref="LossOptions.Warmup"/> &gt; 0.
+/// <para>
+/// TCKD is KL(b_t ‖ b_s) between the binary distributions b = [p_gt, 1 − p_gt]; NCKD is KL(p̂_t ‖ p̂_s) between the
+/// distributions over the non-target classes only. With z = s/T, L = logsumexp(z), L̸ = logsumexp over c ≠ gt (the
+/// target masked to −∞): log b_gt = z_gt − L, log b_other = L̸ − L, log p̂_c = z_c − L̸ for c ≠ gt. The target class's
+/// NCKD term is zero because its teacher weight p̂_t,gt = exp(−∞ − L̸_t) is exactly 0 (no seed-style −1000·mask, no
+/// log(softmax), which overflow for large logits). With C = 2, NCKD is 0.
+/// </para>
+/// <para>
+/// Gradient in closed form (the teacher sums Σb_t = Σp̂_t = 1): with q = softmax(z), q̸ = softmax over c ≠ gt (0 at gt),
+/// ∂L/∂s = (T/B) · [α (q − b_t,gt·e_gt − b_t,other·q̸) + β (q̸ − p̂_t)].
+/// </para>
+/// Accepts top-K teachers. Uses Temperature, Alpha, Beta, Warmup.
 /// </summary>
 public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
 {
@@ -20,36 +27,45 @@ public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
     public override Tensor Forward(LossBatch batch)
     {
         LogSpace.RequireLabels(batch, Name);
-        double t = Options.Temperature;
+        using var scope = NewDisposeScope();
+        double t = Options.Temperature, alpha = Options.Alpha, beta = Options.Beta;
         var s = batch.StudentLogits;
         long b = s.shape[0], c = s.shape[1];
-        var labels = batch.Labels!.view(-1, 1);
-        var mask = LogSpace.LabelMask(batch.Labels!, c, s.device);
-
-        // Teacher side: no gradient.
-        Tensor tBinary, tOther;
+        double scale = t * t / b * Warmup.Factor(batch.Epoch, Options.Warmup);
+        Tensor value, grad;
+        var teacher = batch.Teacher.DenseLogits();
+        if (CpuLossKernels.Applies(s, teacher))
+        {
+            (value, grad) = CpuLossKernels.Dkd(s, teacher, batch.Labels!, t, alpha, beta, scale);
+            return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
+        }
         using (no_grad())
         {
-            var zt = batch.Teacher.DenseLogits().to(s.dtype) / t;
-            var lse = zt.logsumexp(1, keepdim: true);
-            var masked = zt.masked_fill(mask, double.NegativeInfinity);
-            var lseOther = masked.logsumexp(1, keepdim: true);
-            tBinary = cat(new[] { zt.gather(1, labels) - lse, lseOther - lse }, 1);
-            tOther = masked - lseOther;
+            // Student rows [0, B) and teacher rows [B, 2B) go through the same kernels at once.
+            var labels = batch.Labels!.view(-1, 1);
+            var labels2 = cat(new[] { labels, labels });
+            var x = cat(new[] { s.detach(), teacher.to(s.dtype) }).mul_(1.0 / t);
+            var (lse, q) = LogSpace.LogSumExpAndSoftmax(x);                      // q = softmax(z)
+            var xMasked = x.scatter(1, labels2, full(2 * b, 1, double.NegativeInfinity, x.dtype, x.device)); // target → −∞
+            var (lseOther, pHat) = LogSpace.LogSumExpAndSoftmax(xMasked);      // q̸ (student rows), p̂_t (teacher rows), 0 at gt
+            // log b = [z_gt − L, L̸ − L] and log p̂ = z − L̸ (finite at gt; p̂_gt = exp(−∞) = 0 below).
+            var logB = cat(new[] { x.gather(1, labels2), lseOther }, 1).sub_(lse);
+            var logPHat = x - lseOther;
+            Tensor Student(Tensor a) => a.narrow(0, 0, b);
+            Tensor Teacher(Tensor a) => a.narrow(0, b, b);
+
+            var bt = LogSpace.Exp(Teacher(logB));
+            var tckd = bt.reshape(-1).dot((Teacher(logB) - Student(logB)).reshape(-1));
+            var pHatT = Teacher(pHat);
+            var nckd = pHatT.reshape(-1).dot((Teacher(logPHat) - Student(logPHat)).reshape(-1));
+            value = tckd.mul_(alpha).add_(nckd, beta).mul_(scale);
+
+            // ∂/∂z = α(q − b_t,gt e_gt − b_t,other q̸) + β(q̸ − p̂_t), then · T²/B / T.
+            var g = Student(q).mul_(alpha);
+            g.add_(Student(pHat).mul(bt.narrow(1, 1, 1).mul(-alpha).add_(beta))).add_(pHatT, -beta);
+            g.scatter_add_(1, labels, bt.narrow(1, 0, 1).mul(-alpha));
+            grad = g.mul_(scale / t);
         }
-
-        var zs = s / t;
-        var sLse = zs.logsumexp(1, keepdim: true);
-        var sMasked = zs.masked_fill(mask, double.NegativeInfinity);
-        var sLseOther = sMasked.logsumexp(1, keepdim: true);
-        var sBinary = cat(new[] { zs.gather(1, labels) - sLse, sLseOther - sLse }, 1);
-        var tckd = LogSpace.KlSum(sBinary, tBinary);
-
-        // exp(−∞)·(−∞ − (−∞)) is NaN at the target class: those terms are defined as 0.
-        var sOther = sMasked - sLseOther;
-        var nckd = nn.functional.kl_div(sOther, tOther, reduction: nn.Reduction.None, log_target: true).masked_fill(mask, 0).sum();
-
-        double scale = t * t / b * Warmup.Factor(batch.Epoch, Options.Warmup);
-        return (tckd * Options.Alpha + nckd * Options.Beta) * scale;
+        return LogSpace.WithGradient(value, s, grad).MoveToOuterDisposeScope();
     }
 }

@@ -30,6 +30,22 @@ public sealed class GoldenLossTests
     [DynamicData(nameof(Cases))]
     public void Float32MatchesPyTorch(int index, string loss) => Check(index, ScalarType.Float32, 1e-5);
 
+    // kd and dkd run small CPU batches through fused kernels; the tensor path (large or non-CPU batches) is held to
+    // the same golden cases here.
+    [TestMethod]
+    [DynamicData(nameof(Cases))]
+    public void TensorPathFloat64MatchesPyTorch(int index, string loss)
+    {
+        using (Distill.Student.Losses.CpuLossKernels.DisableOnThisThread()) Check(index, ScalarType.Float64, 1e-9);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Cases))]
+    public void TensorPathFloat32MatchesPyTorch(int index, string loss)
+    {
+        using (Distill.Student.Losses.CpuLossKernels.DisableOnThisThread()) Check(index, ScalarType.Float32, 1e-5);
+    }
+
     private static void Check(int index, ScalarType dtype, double tolerance)
     {
         var c = Case(index);

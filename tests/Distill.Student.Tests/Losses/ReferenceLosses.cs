@@ -73,4 +73,48 @@ internal static class ReferenceLosses
         }
         return sum / b;
     }
+
+    /// <summary>Seed 003 segmentation: KLDivLoss(mean) over [N, C, H, W], softmax over C, · T².</summary>
+    public static double SegKl(double[] s, double[] t, int[] shape, double temp)
+    {
+        int n = shape[0], c = shape[1], hw = shape[2] * shape[3];
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+            for (int p = 0; p < hw; p++)
+            {
+                double[] Pixel(double[] x) => Enumerable.Range(0, c).Select(k => x[(i * c + k) * hw + p]).ToArray();
+                sum += Kl(LogSoftmax(Pixel(t), temp), LogSoftmax(Pixel(s), temp));
+            }
+        return sum / s.Length * temp * temp;
+    }
+
+    /// <summary>Seed 003 detection: (MSE(obj) + MSE(box) + MSE(cls)) · T over [N, A, 5 + K].</summary>
+    public static double DetMse(double[] s, double[] t, int[] shape, double temp)
+    {
+        int last = shape[^1];
+        double box = 0, obj = 0, cls = 0; int rows = s.Length / last;
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < last; k++)
+            {
+                double d = s[r * last + k] - t[r * last + k];
+                if (k < 4) box += d * d; else if (k == 4) obj += d * d; else cls += d * d;
+            }
+        return (obj / rows + box / (rows * 4.0) + cls / (rows * (last - 5.0))) * temp;
+    }
+
+    /// <summary>Central differences of <paramref name="f"/> at <paramref name="x"/>.</summary>
+    public static double[] Gradient(Func<double[], double> f, double[] x, double h = 1e-5)
+    {
+        var g = new double[x.Length];
+        var y = (double[])x.Clone();
+        for (int k = 0; k < x.Length; k++)
+        {
+            double keep = y[k];
+            y[k] = keep + h; double plus = f(y);
+            y[k] = keep - h; double minus = f(y);
+            y[k] = keep;
+            g[k] = (plus - minus) / (2 * h);
+        }
+        return g;
+    }
 }

@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Distill.Student.Tests")]
+
+namespace Distill.Student.Losses;
+
+/// <summary>
+/// Fused CPU kernels for kd and dkd (CPU batches up to <see cref="MaxElements"/>): one loop per row in double precision
+/// computes the value and the closed-form gradient that the tensor path computes with ~20–45 libtorch kernels, whose
+/// per-call overhead dominates at 128 × 10 and whose memory passes dominate at 256 × 1000. Above
+/// <see cref="LogSpace.SmallTensor"/> elements the rows are split over torch.get_num_threads() workers.
+/// Same formulas as the tensor path (see <see cref="KdLoss"/>, <see cref="DkdLoss"/>), same log-space care:
+/// every log-probability is z − logsumexp with a max shift; DKD's non-target sums use their own max, and
+/// log p_gt = z_gt − logaddexp(z_gt, L̸). Large or non-CPU tensors take the tensor path.
+/// </summary>
+internal static class CpuLossKernels
+{
+    [ThreadStatic] private static bool disabledOnThisThread;
+
+    /// <summary>Forces the tensor path on the calling thread (tests compare both paths).</summary>
+    public static IDisposable DisableOnThisThread()
+    {
+        bool before = disabledOnThisThread;
+        disabledOnThisThread = true;
+        return new Restore(() => disabledOnThisThread = before);
+    }
+
+    private sealed class Restore(Action undo) : IDisposable { public void Dispose() => undo(); }
+
+    /// <summary>
+    /// Largest batch (B·C) the fused kernels take; beyond it the tensor path (multi-threaded kernels) is used. Measured
+    /// at 256 × 1000 (2 threads): the fused DKD kernel beats the tensor path (~4.7 vs 6–10 ms), the fused KD kernel does
+    /// not (libtorch's fused log_softmax wins), so KD passes <see cref="LogSpace.SmallTensor"/>.
+    /// </summary>
+    public const long MaxElements = 1 << 20;
+
+    public static bool Applies(Tensor s, Tensor t, long maxElements = MaxElements) =>
+        !disabledOnThisThread && s.dim() == 2 && s.numel() <= maxElements
+        && s.device_type == DeviceType.CPU && t.device_type == DeviceType.CPU
+        && s.dtype is ScalarType.Float32 or ScalarType.Float64 && t.dtype is ScalarType.Float32 or ScalarType.Float64;
+
+    /// <summary>KD: value T²/B Σ p_t (log p_t − log p_s) and gradient (T/B)(p_s − p_t), both at temperature T.</summary>
+    public static (Tensor Value, Tensor Grad) Kd(Tensor student, Tensor teacher, double temp)
+    {
+        int b = (int)student.shape[0], c = (int)student.shape[1], n = b * c;
+        var s = Load(student, n); var t = Load(teacher, n); var g = ArrayPool<double>.Shared.Rent(n);
+        double inv = 1.0 / temp, gScale = temp / b;
+        try
+        {
+            double sum = ForRows(b, c, (from, to) =>
+            {
+                var es = ArrayPool<double>.Shared.Rent(c); var et = ArrayPool<double>.Shared.Rent(c);
+                double part = 0;
+                for (int i = from; i < to; i++)
+                {
+                    int o = i * c;
+                    double ms = double.NegativeInfinity, mt = double.NegativeInfinity;
+                    for (int k = 0; k < c; k++) { ms = Math.Max(ms, s[o + k] * inv); mt = Math.Max(mt, t[o + k] * inv); }
+                    for (int k = 0; k < c; k++) { es[k] = s[o + k] * inv - ms; et[k] = t[o + k] * inv - mt; }
+                    double ss = ExpInPlace(es.AsSpan(0, c)), st = ExpInPlace(et.AsSpan(0, c));
+                    double lseS = ms + Math.Log(ss), lseT = mt + Math.Log(st), shift = lseT - lseS, rs = 1 / ss, rt = 1 / st;
+                    for (int k = 0; k < c; k++)
+                    {
+                        double pt = et[k] * rt;
+                        // log p_t − log p_s = (t − s)/T − (lse_t − lse_s)
+                        if (pt > 0) part += pt * ((t[o + k] - s[o + k]) * inv - shift);
+                        g[o + k] = (es[k] * rs - pt) * gScale;
+                    }
+                }
+                Return(es, et);
+                return (part, 0);
+            }).A;
+            return (Scalar(sum * temp * temp / b, student), Store(g, student));
+        }
+        finally { Return(s, t, g); }
+    }
+
+    /// <summary>DKD: value (α TCKD + β NCKD)·<paramref name="scale"/> and its gradient (see <see cref="DkdLoss"/>).</summary>
+    public static (Tensor Value, Tensor Grad) Dkd(Tensor student, Tensor teacher, Tensor labels, double temp, double alpha, double beta, double scale)
+    {
+        int b = (int)student.shape[0], c = (int)student.shape[1], n = b * c;
+        long[] y;
+        using (var labelsCpu = labels.to_type(ScalarType.Int64).contiguous()) y = MemoryMarshal.Cast<byte, long>(labelsCpu.bytes)[..b].ToArray();
+        foreach (var label in y)
+            if ((ulong)label >= (ulong)c) throw new Distill.Data.DistillException($"label {label} outside 0..{c - 1}");
+        var s = Load(student, n); var t = Load(teacher, n); var g = ArrayPool<double>.Shared.Rent(n);
+        double inv = 1.0 / temp, gScale = scale / temp;
+        try
+        {
+            var (tckd, nckd) = ForRows(b, c, (from, to) =>
+            {
+                var es = ArrayPool<double>.Shared.Rent(c); var et = ArrayPool<double>.Shared.Rent(c);
+                double tckd = 0, nckd = 0;
+                for (int i = from; i < to; i++)
+                {
+                    int o = i * c, gt = (int)y[i];
+                    // Non-target max and sums (each side shifted by its own non-target max: every term ≤ 1, sum ≥ 1).
+                    double mso = double.NegativeInfinity, mto = double.NegativeInfinity;
+                    for (int k = 0; k < c; k++)
+                        if (k != gt) { mso = Math.Max(mso, s[o + k] * inv); mto = Math.Max(mto, t[o + k] * inv); }
+                    for (int k = 0; k < c; k++) { es[k] = s[o + k] * inv - mso; et[k] = t[o + k] * inv - mto; }
+                    es[gt] = double.NegativeInfinity; et[gt] = double.NegativeInfinity;            // exp → exactly 0
+                    double sso = ExpInPlace(es.AsSpan(0, c)), sto = ExpInPlace(et.AsSpan(0, c));
+                    double zsGt = s[o + gt] * inv, ztGt = t[o + gt] * inv;
+                    double lso = mso + Math.Log(sso), lto = mto + Math.Log(sto);       // L̸ (log Σ over non-targets)
+                    double ls = LogAddExp(zsGt, lso), lt = LogAddExp(ztGt, lto);         // L
+                    double lbsGt = zsGt - ls, lbsO = lso - ls, lbtGt = ztGt - lt, lbtO = lto - lt;
+                    double btGt = Math.Exp(lbtGt), btO = Math.Exp(lbtO);
+                    if (btGt > 0) tckd += btGt * (lbtGt - lbsGt);
+                    if (btO > 0) tckd += btO * (lbtO - lbsO);
+                    // q_c = exp(z_c − L) = es_c · exp(m̸ − L) (factor ≤ 1); q̸_c = es_c / Σ̸; p̂_t,c = et_c / Σ̸_t.
+                    double qFactor = Math.Exp(mso - ls), rso = 1 / sso, rto = 1 / sto, shift = lto - lso;
+                    for (int k = 0; k < c; k++)
+                    {
+                        if (k == gt) { g[o + k] = alpha * (Math.Exp(lbsGt) - btGt) * gScale; continue; }
+                        double pHat = et[k] * rto, qOther = es[k] * rso, q = es[k] * qFactor;
+                        // log p̂_t − log p̂_s = (t − s)/T − (L̸_t − L̸_s)
+                        if (pHat > 0) nckd += pHat * ((t[o + k] - s[o + k]) * inv - shift);
+                        g[o + k] = (alpha * (q - btO * qOther) + beta * (qOther - pHat)) * gScale;
+                    }
+                }
+                Return(es, et);
+                return (tckd, nckd);
+            });
+            return (Scalar((alpha * tckd + beta * nckd) * scale, student), Store(g, student));
+        }
+        finally { Return(s, t, g); }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="rows"/>(from, to) over the batch: on the calling thread for small batches, else split into
+    /// torch.get_num_threads() contiguous row ranges in parallel; the partial sums are added in range order.
+    /// </summary>
+    private static (double A, double B) ForRows(int b, int c, Func<int, int, (double, double)> rows)
+    {
+        int parts = (long)b * c > LogSpace.SmallTensor ? Math.Min(Math.Max(1, get_num_threads()), b) : 1;
+        if (parts == 1) return rows(0, b);
+        var partial = new (double, double)[parts];
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+            p => partial[p] = rows((int)((long)b * p / parts), (int)((long)b * (p + 1) / parts)));
+        double a = 0, s = 0;
+        foreach (var (x, y) in partial) { a += x; s += y; }
+        return (a, s);
+    }
+
+    /// <summary>v ← exp(v) (−∞ → 0), SIMD where available; returns Σ exp(v).</summary>
+    private static double ExpInPlace(Span<double> v)
+    {
+        int k = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated && v.Length >= Vector256<double>.Count)
+        {
+            var acc = Vector256<double>.Zero;
+            ref double start = ref MemoryMarshal.GetReference(v);
+            for (; k <= v.Length - Vector256<double>.Count; k += Vector256<double>.Count)
+            {
+                var e = Vector256.Exp(Vector256.LoadUnsafe(ref start, (nuint)k));
+                e.StoreUnsafe(ref start, (nuint)k);
+                acc += e;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; k < v.Length; k++) sum += v[k] = Math.Exp(v[k]);
+        return sum;
+    }
+
+    private static double LogAddExp(double a, double b)
+    {
+        double m = Math.Max(a, b);
+        return double.IsNegativeInfinity(m) ? m : m + Math.Log(1 + Math.Exp(-Math.Abs(a - b)));
+    }
+
+    private static double[] Load(Tensor x, int n)
+    {
+        var buffer = ArrayPool<double>.Shared.Rent(n);
+        using var noGrad = no_grad();
+        using var contiguous = x.contiguous();
+        if (contiguous.dtype == ScalarType.Float32)
+        {
+            var src = MemoryMarshal.Cast<byte, float>(contiguous.bytes);
+            for (int i = 0; i < n; i++) buffer[i] = src[i];
+        }
+        else MemoryMarshal.Cast<byte, double>(contiguous.bytes)[..n].CopyTo(buffer);
+        return buffer;
+    }
+
+    private static Tensor Store(double[] g, Tensor like)
+    {
+        var result = empty(like.shape, like.dtype, like.device);
+        int n = (int)like.numel();
+        if (like.dtype == ScalarType.Float32)
+        {
+            var dst = MemoryMarshal.Cast<byte, float>(result.bytes);
+            for (int i = 0; i < n; i++) dst[i] = (float)g[i];
+        }
+        else g.AsSpan(0, n).CopyTo(MemoryMarshal.Cast<byte, double>(result.bytes));
+        return result;
+    }
+
+    private static Tensor Scalar(double value, Tensor like) => tensor(value, like.dtype, like.device);
+
+    private static void Return(params double[][] arrays)
+    {
+        foreach (var a in arrays) ArrayPool<double>.Shared.Return(a);
+    }
+}
