@@ -81,6 +81,7 @@ public sealed class Trainer
             double lr = _recipe.Lr;
             foreach (var b in _data.Epoch(epoch, ct))
             {
+                ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 lr = Schedules.LearningRate(_recipe, step, batches);
                 Optimizers.SetLearningRate(optimizer, lr);
