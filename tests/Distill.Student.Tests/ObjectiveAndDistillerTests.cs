@@ -23,7 +23,7 @@ public sealed class ObjectiveAndDistillerTests
         using var y = tensor(new long[] { 1, 2, 3, 4 });
         var r = kd.Compute(s, t, y, 1);
         CollectionAssert.AreEquivalent(new[] { "ce", "kd" }, r.Parts.Keys.ToArray());
-        Assert.AreEqual(r.Parts["ce"] + r.Parts["kd"], r.Total.item<float>(), 1e-4);
+        Assert.AreEqual(r.Parts["ce"].item<float>() + r.Parts["kd"].item<float>(), r.Total.item<float>(), 1e-4);
         Assert.ThrowsExactly<DistillException>(() => new RecipeObjective(new Recipe { Loss = "nope" }));
     }
 
