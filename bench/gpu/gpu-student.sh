@@ -6,12 +6,15 @@ set -uo pipefail
 source bench/gpu/gpu-env.sh
 students=${1:-"mlp-20-20 cnn-small"} losses=${2:-"kd dkd"} epochs=${3:-20}
 log=$OUT/student.txt
+# Caches made on this machine by gpu-teacher.sh when it ran, else the ones made here on the CPU.
+train=/tmp/caches/cuda-train test=/tmp/caches/cuda-test
+[ -d $train ] || { train=.gpu/cpu-caches/fmnist-train test=.gpu/cpu-caches/fmnist-test; }
 {
   nvidia-smi -L
   for s in $students; do for l in $losses; do
     echo "== train-student --device cuda: $s $l"
     rm -rf /tmp/runs/$s-$l
-    $TRAIN --recipe recipes/fmnist/$s.$l.json --cache /tmp/caches/cuda-train --test-cache /tmp/caches/cuda-test \
+    $TRAIN --recipe recipes/fmnist/$s.$l.json --cache $train --test-cache $test \
       --dataset $DATA --device cuda --epochs $epochs --out /tmp/runs/$s-$l > /tmp/runs-$s-$l.log 2>&1
     echo "exit $?"; tail -4 /tmp/runs-$s-$l.log
     echo "metrics:"; cat /tmp/runs/$s-$l/metrics.jsonl
