@@ -191,30 +191,51 @@ internal static class CpuLossKernels
     {
         var buffer = ArrayPool<double>.Shared.Rent(n);
         using var noGrad = no_grad();
-        using var contiguous = x.contiguous();
-        if (contiguous.dtype == ScalarType.Float32)
+        var contiguous = x.contiguous();
+        try
         {
-            var src = MemoryMarshal.Cast<byte, float>(contiguous.bytes);
-            for (int i = 0; i < n; i++) buffer[i] = src[i] * scale;
+            bool single = contiguous.dtype == ScalarType.Float32;
+            Chunks(n, (from, to) =>
+            {
+                if (single)
+                {
+                    var src = MemoryMarshal.Cast<byte, float>(contiguous.bytes);
+                    for (int i = from; i < to; i++) buffer[i] = src[i] * scale;
+                }
+                else
+                {
+                    var src = MemoryMarshal.Cast<byte, double>(contiguous.bytes);
+                    for (int i = from; i < to; i++) buffer[i] = src[i] * scale;
+                }
+            });
         }
-        else
-        {
-            var src = MemoryMarshal.Cast<byte, double>(contiguous.bytes);
-            for (int i = 0; i < n; i++) buffer[i] = src[i] * scale;
-        }
+        finally { if (!ReferenceEquals(contiguous, x)) contiguous.Dispose(); }
         return buffer;
+    }
+
+    /// <summary>Runs a copy loop over [0, n) on the calling thread, or split over the torch threads when large.</summary>
+    private static void Chunks(int n, Action<int, int> body)
+    {
+        int parts = n > LogSpace.SmallTensor ? Math.Max(1, get_num_threads()) : 1;
+        if (parts == 1) { body(0, n); return; }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+            p => body((int)((long)n * p / parts), (int)((long)n * (p + 1) / parts)));
     }
 
     private static Tensor Store(double[] g, Tensor like)
     {
         var result = empty(like.shape, like.dtype, like.device);
         int n = (int)like.numel();
-        if (like.dtype == ScalarType.Float32)
+        bool single = like.dtype == ScalarType.Float32;
+        Chunks(n, (from, to) =>
         {
-            var dst = MemoryMarshal.Cast<byte, float>(result.bytes);
-            for (int i = 0; i < n; i++) dst[i] = (float)g[i];
-        }
-        else g.AsSpan(0, n).CopyTo(MemoryMarshal.Cast<byte, double>(result.bytes));
+            if (single)
+            {
+                var dst = MemoryMarshal.Cast<byte, float>(result.bytes);
+                for (int i = from; i < to; i++) dst[i] = (float)g[i];
+            }
+            else g.AsSpan(from, to - from).CopyTo(MemoryMarshal.Cast<byte, double>(result.bytes)[from..]);
+        });
         return result;
     }
 
