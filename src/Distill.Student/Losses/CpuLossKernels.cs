@@ -87,8 +87,8 @@ internal static class CpuLossKernels
         using (var labelsCpu = labels.to_type(ScalarType.Int64).contiguous()) y = MemoryMarshal.Cast<byte, long>(labelsCpu.bytes)[..b].ToArray();
         foreach (var label in y)
             if ((ulong)label >= (ulong)c) throw new Distill.Data.DistillException($"label {label} outside 0..{c - 1}");
-        var s = Load(student, n); var t = Load(teacher, n); var g = ArrayPool<double>.Shared.Rent(n);
         double inv = 1.0 / temp, gScale = scale / temp;
+        var s = Load(student, n, inv); var t = Load(teacher, n, inv); var g = ArrayPool<double>.Shared.Rent(n);
         try
         {
             var (tckd, nckd) = ForRows(b, c, (from, to) =>
@@ -98,30 +98,33 @@ internal static class CpuLossKernels
                 for (int i = from; i < to; i++)
                 {
                     int o = i * c, gt = (int)y[i];
+                    var zs = s.AsSpan(o, c); var zt = t.AsSpan(o, c);     // already scaled by 1/T in Load
                     // Non-target max and sums (each side shifted by its own non-target max: every term ≤ 1, sum ≥ 1).
                     double mso = double.NegativeInfinity, mto = double.NegativeInfinity;
-                    for (int k = 0; k < c; k++)
-                        if (k != gt) { mso = Math.Max(mso, s[o + k] * inv); mto = Math.Max(mto, t[o + k] * inv); }
-                    for (int k = 0; k < c; k++) { es[k] = s[o + k] * inv - mso; et[k] = t[o + k] * inv - mto; }
+                    for (int k = 0; k < gt; k++) { mso = Math.Max(mso, zs[k]); mto = Math.Max(mto, zt[k]); }
+                    for (int k = gt + 1; k < c; k++) { mso = Math.Max(mso, zs[k]); mto = Math.Max(mto, zt[k]); }
+                    for (int k = 0; k < c; k++) { es[k] = zs[k] - mso; et[k] = zt[k] - mto; }
                     es[gt] = double.NegativeInfinity; et[gt] = double.NegativeInfinity;            // exp → exactly 0
                     double sso = ExpInPlace(es.AsSpan(0, c)), sto = ExpInPlace(et.AsSpan(0, c));
-                    double zsGt = s[o + gt] * inv, ztGt = t[o + gt] * inv;
                     double lso = mso + Math.Log(sso), lto = mto + Math.Log(sto);       // L̸ (log Σ over non-targets)
-                    double ls = LogAddExp(zsGt, lso), lt = LogAddExp(ztGt, lto);         // L
-                    double lbsGt = zsGt - ls, lbsO = lso - ls, lbtGt = ztGt - lt, lbtO = lto - lt;
-                    double btGt = Math.Exp(lbtGt), btO = Math.Exp(lbtO);
-                    if (btGt > 0) tckd += btGt * (lbtGt - lbsGt);
-                    if (btO > 0) tckd += btO * (lbtO - lbsO);
-                    // q_c = exp(z_c − L) = es_c · exp(m̸ − L) (factor ≤ 1); q̸_c = es_c / Σ̸; p̂_t,c = et_c / Σ̸_t.
-                    double qFactor = Math.Exp(mso - ls), rso = 1 / sso, rto = 1 / sto, shift = lto - lso;
+                    // Binary split b = [p_gt, 1 − p_gt] from d = z_gt − L̸: p_gt = σ(d), 1 − p_gt = σ(−d), both
+                    // without cancellation; log b = [z_gt − L, L̸ − L] with L = logaddexp(z_gt, L̸).
+                    var (lbsGt, lbsO, bsGt, bsO) = Binary(zs[gt] - lso);
+                    var (lbtGt, lbtO, btGt, btO) = Binary(zt[gt] - lto);
+                    tckd += btGt * (lbtGt - lbsGt) + btO * (lbtO - lbsO);
+                    // q_c = exp(z_c − L) = es_c/Σ̸ · (1 − p_gt); q̸_c = es_c / Σ̸; p̂_t,c = et_c / Σ̸_t (all 0 at gt).
+                    double rso = 1 / sso, rto = 1 / sto, shift = lto - lso;
+                    double wq = (alpha * (bsO - btO) + beta) * rso * gScale, wp = beta * gScale * rto;
+                    var gr = g.AsSpan(o, c);
                     for (int k = 0; k < c; k++)
                     {
-                        if (k == gt) { g[o + k] = alpha * (Math.Exp(lbsGt) - btGt) * gScale; continue; }
-                        double pHat = et[k] * rto, qOther = es[k] * rso, q = es[k] * qFactor;
-                        // log p̂_t − log p̂_s = (t − s)/T − (L̸_t − L̸_s)
-                        if (pHat > 0) nckd += pHat * ((t[o + k] - s[o + k]) * inv - shift);
-                        g[o + k] = (alpha * (q - btO * qOther) + beta * (qOther - pHat)) * gScale;
+                        double pHat = et[k] * rto;
+                        // log p̂_t − log p̂_s = (z_t − z_s) − (L̸_t − L̸_s); p̂_t = 0 at gt makes its term 0.
+                        nckd += pHat * ((zt[k] - zs[k]) - shift);
+                        // α(q − b_t,other q̸) + β(q̸ − p̂_t) = q̸ (α(1 − p_gt) − α b_t,other + β) − β p̂_t
+                        gr[k] = es[k] * wq - et[k] * wp;
                     }
+                    gr[gt] = alpha * (bsGt - btGt) * gScale;
                 }
                 Return(es, et);
                 return (tckd, nckd);
@@ -174,30 +177,65 @@ internal static class CpuLossKernels
         return double.IsNegativeInfinity(m) ? m : m + Math.Log(1 + Math.Exp(-Math.Abs(a - b)));
     }
 
-    private static double[] Load(Tensor x, int n)
+    /// <summary>
+    /// log b and b for the binary split [σ(d), σ(−d)] with d = z_gt − L̸: log σ(d) = −log1p(exp(−d)) for d ≥ 0,
+    /// d − log1p(exp(d)) otherwise (and symmetrically), so neither side cancels.
+    /// </summary>
+    private static (double LogGt, double LogOther, double Gt, double Other) Binary(double d)
+    {
+        double e = Math.Exp(-Math.Abs(d)), l = Math.Log(1 + e), r = 1 / (1 + e);
+        return d >= 0 ? (-l, -d - l, r, e * r) : (d - l, -l, e * r, r);
+    }
+
+    private static double[] Load(Tensor x, int n, double scale = 1.0)
     {
         var buffer = ArrayPool<double>.Shared.Rent(n);
         using var noGrad = no_grad();
-        using var contiguous = x.contiguous();
-        if (contiguous.dtype == ScalarType.Float32)
+        var contiguous = x.contiguous();
+        try
         {
-            var src = MemoryMarshal.Cast<byte, float>(contiguous.bytes);
-            for (int i = 0; i < n; i++) buffer[i] = src[i];
+            bool single = contiguous.dtype == ScalarType.Float32;
+            Chunks(n, (from, to) =>
+            {
+                if (single)
+                {
+                    var src = MemoryMarshal.Cast<byte, float>(contiguous.bytes);
+                    for (int i = from; i < to; i++) buffer[i] = src[i] * scale;
+                }
+                else
+                {
+                    var src = MemoryMarshal.Cast<byte, double>(contiguous.bytes);
+                    for (int i = from; i < to; i++) buffer[i] = src[i] * scale;
+                }
+            });
         }
-        else MemoryMarshal.Cast<byte, double>(contiguous.bytes)[..n].CopyTo(buffer);
+        finally { if (!ReferenceEquals(contiguous, x)) contiguous.Dispose(); }
         return buffer;
+    }
+
+    /// <summary>Runs a copy loop over [0, n) on the calling thread, or split over the torch threads when large.</summary>
+    private static void Chunks(int n, Action<int, int> body)
+    {
+        int parts = n > LogSpace.SmallTensor ? Math.Max(1, get_num_threads()) : 1;
+        if (parts == 1) { body(0, n); return; }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+            p => body((int)((long)n * p / parts), (int)((long)n * (p + 1) / parts)));
     }
 
     private static Tensor Store(double[] g, Tensor like)
     {
         var result = empty(like.shape, like.dtype, like.device);
         int n = (int)like.numel();
-        if (like.dtype == ScalarType.Float32)
+        bool single = like.dtype == ScalarType.Float32;
+        Chunks(n, (from, to) =>
         {
-            var dst = MemoryMarshal.Cast<byte, float>(result.bytes);
-            for (int i = 0; i < n; i++) dst[i] = (float)g[i];
-        }
-        else g.AsSpan(0, n).CopyTo(MemoryMarshal.Cast<byte, double>(result.bytes));
+            if (single)
+            {
+                var dst = MemoryMarshal.Cast<byte, float>(result.bytes);
+                for (int i = from; i < to; i++) dst[i] = (float)g[i];
+            }
+            else g.AsSpan(from, to - from).CopyTo(MemoryMarshal.Cast<byte, double>(result.bytes)[from..]);
+        });
         return result;
     }
 
