@@ -146,7 +146,7 @@ public static class OnnxExporter
                     foreach (var (name, child) in m.named_children()) x = Emit(child, Join(path, name), x);
                     return x;
                 }
-                case Linear: return Linear(m, path, x);
+                case TorchSharp.Modules.Linear: return Linear(m, path, x);
                 case Conv2d: return Conv(m, path, x);
                 case BatchNorm2d: return BatchNorm(m, path, x);
                 case ReLU: return Relu(path, x);
@@ -175,7 +175,7 @@ public static class OnnxExporter
             return new DistillException($"cannot export layer '{Show(path)}' ({m.GetType().Name}) to ONNX: supported layers are {string.Join(", ", SupportedLayers)}");
         }
 
-        private static bool IsSupportedLeaf(nn.Module m) => m is Linear or Conv2d or BatchNorm2d or ReLU or MaxPool2d or AvgPool2d
+        private static bool IsSupportedLeaf(nn.Module m) => m is TorchSharp.Modules.Linear or Conv2d or BatchNorm2d or ReLU or MaxPool2d or AvgPool2d
             or AdaptiveAvgPool2d or TorchSharp.Modules.Flatten or Identity or Dropout;
 
         private OnnxValue Relu(string path, OnnxValue x) => new(G.Node("Relu", path, new[] { x.Name }), x.Shape);
