@@ -42,8 +42,8 @@ internal sealed class OnnxGraphWriter
     /// <summary>Adds a node and returns the name of its (single) output.</summary>
     public string Node(string opType, string name, IEnumerable<string> inputs, params AttributeProto[] attributes)
     {
-        var output = Fresh(name + "/" + opType);
-        var node = new NodeProto { OpType = opType, Name = name + "/" + opType };
+        var output = Fresh((name.Length == 0 ? "" : name + "/") + opType);
+        var node = new NodeProto { OpType = opType, Name = output };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);

@@ -11,14 +11,14 @@ internal static class ExportFixture
     public static readonly int[] Sample = { 1, 28, 28 };
 
     public static string RepoRoot { get; } = FindRoot();
-    public static string TeacherCard => Path.Combine(RepoRoot, "models", "fmnist-resnet", "fmnist-resnet.json");
+    public static string TeacherCardPath => Path.Combine(RepoRoot, "models", "fmnist-resnet", "fmnist-resnet.json");
 
     private static readonly Lazy<(float[] X, int[] Y, int N)> Test = new(() =>
     {
         var ds = DatasetCatalog.Open(Dataset, "test");
         var x = new float[ds.Count * 784];
         ds.ReadSamples(0, ds.Count, x);
-        var pre = Distill.Data.TeacherCard.Resolve(Distill.Data.TeacherCard.Load(TeacherCard), null, null, null);
+        var pre = Distill.Data.TeacherCard.Resolve(Distill.Data.TeacherCard.Load(TeacherCardPath), null, null, null);
         pre.Apply(x, 1);
         var y = Enumerable.Range(0, ds.Count).Select(ds.GetLabel).ToArray();
         return (x, y, ds.Count);

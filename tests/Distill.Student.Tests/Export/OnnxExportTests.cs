@@ -91,7 +91,7 @@ public sealed class OnnxExportTests
         manual_seed(11);
         using var m = Sequential(
             ("conv", Conv2d(1, 6, 3, stride: 2, padding: 1)), ("bn", BatchNorm2d(6)), ("act", ReLU()),
-            ("avg", AvgPool2d(2)), ("conv2", Conv2d(6, 8, 3, padding: 1, bias: false)), ("max", MaxPool2d(3, stride: 2, ceilMode: true)),
+            ("avg", AvgPool2d(2)), ("conv2", Conv2d(6, 8, 3, padding: 1, bias: false)), ("max", MaxPool2d(3, stride: 2, ceil_mode: true)),
             ("gap", AdaptiveAvgPool2d(1)), ("flat", Flatten()), ("drop", Dropout(0.3)), ("fc", Linear(8, 10)));
         RandomizeBatchNorm(m);
         CheckAgainstOrt(m, "user Sequential", 1000);

@@ -50,7 +50,7 @@ public sealed class SafetensorsAndCardTests
     {
         manual_seed(4);
         using var m = StudentRegistry.Create("mlp-20-20", Sample, 10);
-        var spec = StudentExportSpec.FromTeacherCard(TeacherCard) with { TestAccuracy = 0.8512 };
+        var spec = StudentExportSpec.FromTeacherCard(TeacherCardPath) with { TestAccuracy = 0.8512 };
         CollectionAssert.AreEqual(Sample, spec.SampleShape);
         var dir = TempDir();
         var r = StudentExport.WriteAll(m, "mlp-20-20", spec, dir);
@@ -58,7 +58,7 @@ public sealed class SafetensorsAndCardTests
         foreach (var f in new[] { "student.onnx", "student.json", "student.safetensors" }) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), f);
 
         var card = Distill.Data.TeacherCard.Load(r.CardPath);
-        var teacher = Distill.Data.TeacherCard.Load(TeacherCard);
+        var teacher = Distill.Data.TeacherCard.Load(TeacherCardPath);
         Assert.AreEqual(teacher.InputName, card.InputName);
         Assert.AreEqual(teacher.OutputName, card.OutputName);
         CollectionAssert.AreEqual(teacher.Mean, card.Mean);
@@ -69,5 +69,5 @@ public sealed class SafetensorsAndCardTests
         Directory.Delete(dir, true);
     }
 
-    private static string TeacherCardPreprocessing() => Distill.Data.TeacherCard.Resolve(Distill.Data.TeacherCard.Load(TeacherCard), null, null, null).ToString();
+    private static string TeacherCardPreprocessing() => Distill.Data.TeacherCard.Resolve(Distill.Data.TeacherCard.Load(TeacherCardPath), null, null, null).ToString();
 }
