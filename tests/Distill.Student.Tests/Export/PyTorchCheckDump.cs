@@ -22,6 +22,9 @@ public sealed class PyTorchCheckDump
         if (string.IsNullOrEmpty(root)) return;
         manual_seed(9);
         using var m = StudentRegistry.Create(name, Sample, 10);
+        // DISTILL_EXPORT_WEIGHTS=NAME=FILE: export trained weights instead of random ones (e.g. the docs/ demo student).
+        if (Environment.GetEnvironmentVariable("DISTILL_EXPORT_WEIGHTS") is { } w && w.StartsWith(name + "=", StringComparison.Ordinal))
+            m.load(w[(name.Length + 1)..]);
         var dir = Path.Combine(root, name.Replace(':', '_'));
         var r = StudentExport.WriteAll(m, name, StudentExportSpec.FromTeacherCard(TeacherCardPath), dir);
         var (x, _, n) = Images(1000);
