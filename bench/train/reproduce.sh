@@ -26,18 +26,23 @@ for split in train test; do
   [ -f "$cache/part-00000.parquet" ] || $PRE --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split $split --out "$cache"
 done
 # Run from a snapshot of the build so that rebuilding during a long run does not disturb it.
-BIN="$OUT/.bin"
+BIN="$OUT/.bin-$$"
+trap 'rm -rf "$BIN"' EXIT
 rm -rf "$BIN"; cp -al tools/train-student/bin/Release/net10.0 "$BIN"
 for f in "$BIN"/*.dll; do cp --remove-destination "tools/train-student/bin/Release/net10.0/$(basename "$f")" "$f"; done
 
-for s in $STUDENTS; do for l in $LOSSES; do for seed in $SEEDS; do
+# Seed-major order, so that a partial run already covers every student and loss. Several instances may run at once
+# (JOBS=2 ... or by hand): each run is claimed with mkdir RUN.lock (remove stale locks after a crash).
+for seed in $SEEDS; do for s in $STUDENTS; do for l in $LOSSES; do
   run="$OUT/$s.$l.seed$seed"
   [ -f "$run/summary.json" ] && continue
+  mkdir "$run.lock" 2>/dev/null || continue
   rm -rf "$run"
   echo "== $s $l seed $seed ($(date -u +%H:%M:%S))"
   "$BIN/train-student" --recipe "recipes/fmnist/$s.$l.json" --seed "$seed" --epochs "$EPOCHS" --threads "$THREADS" \
     --cache "$TRAIN_CACHE" --test-cache "$TEST_CACHE" --out "$run" > "$OUT/$s.$l.seed$seed.log" 2>&1 \
     || { echo "FAILED: see $OUT/$s.$l.seed$seed.log"; tail -3 "$OUT/$s.$l.seed$seed.log"; }
   grep -E "^epoch $EPOCHS/" "$OUT/$s.$l.seed$seed.log" || true
+  rmdir "$run.lock"
 done; done; done
 /usr/bin/python3 bench/train/table.py "$OUT" "$REFERENCE"

@@ -34,6 +34,9 @@ public sealed record CacheMetadata
     public required string InputName { get; init; }
     public string OnnxRuntimeVersion { get; init; } = "";
     public string Dtype { get; init; } = "float32";
+    /// <summary>K for <c>topk</c> caches, else 0.</summary>
+    public int TopK { get; init; }
+    public CacheEncoding Encoding => Dtype == "topk" ? CacheEncoding.TopKOf(TopK) : Dtype == "float16" ? CacheEncoding.Float16 : CacheEncoding.Float32;
     public bool HasLabels { get; init; }
     public long Rows { get; init; }
     public string Shard { get; init; } = "1/1";
@@ -63,6 +66,7 @@ public sealed record CacheMetadata
             [Prefix + "input_name"] = InputName,
             [Prefix + "onnxruntime.version"] = OnnxRuntimeVersion,
             [Prefix + "dtype"] = Dtype,
+            [Prefix + "top_k"] = TopK.ToString(inv),
             [Prefix + "rows"] = Rows.ToString(inv),
             [Prefix + "shard"] = Shard,
             [Prefix + "command_line"] = CommandLine,
@@ -103,7 +107,9 @@ public sealed record CacheMetadata
             Preprocessing = new Preprocessing(pre.Scale, pre.Mean, pre.Std),
             InputName = Get("input_name"),
             OnnxRuntimeVersion = kv.GetValueOrDefault(Prefix + "onnxruntime.version", ""),
-            Dtype = Get("dtype"),
+            Dtype = Get("dtype") is var dt && dt is "float32" or "float16" or "topk" ? dt
+                : throw new DistillException($"{source}: unknown logits dtype '{kv[Prefix + "dtype"]}'"),
+            TopK = kv.TryGetValue(Prefix + "top_k", out var tk) && int.TryParse(tk, out var k) ? k : 0,
             Rows = long.Parse(Get("rows"), CultureInfo.InvariantCulture),
             Shard = kv.GetValueOrDefault(Prefix + "shard", "1/1"),
             CommandLine = kv.GetValueOrDefault(Prefix + "command_line", ""),
@@ -114,8 +120,10 @@ public sealed record CacheMetadata
     /// <summary>True when two part files describe the same cache (everything but rows, shard and provenance).</summary>
     public bool SameCacheAs(CacheMetadata o) =>
         TeacherSha256 == o.TeacherSha256 && ClassCount == o.ClassCount && DatasetName == o.DatasetName
-        && Split == o.Split && DatasetCount == o.DatasetCount && Fingerprint == o.Fingerprint && Dtype == o.Dtype
+        && Split == o.Split && DatasetCount == o.DatasetCount && Fingerprint == o.Fingerprint && Dtype == o.Dtype && TopK == o.TopK
         && InputName == o.InputName && SampleShape.SequenceEqual(o.SampleShape)
+        && Preprocessing.Scale == o.Preprocessing.Scale && Preprocessing.Mean.SequenceEqual(o.Preprocessing.Mean)
+        && Preprocessing.Std.SequenceEqual(o.Preprocessing.Std)
         && Outputs.Select(x => x.Name).SequenceEqual(o.Outputs.Select(x => x.Name));
 
     private sealed record PreprocessingJson(

@@ -9,8 +9,20 @@ public sealed class LogitBatch
     public required long[] Index { get; init; }
     /// <summary>True labels, or null when the dataset has none.</summary>
     public int[]? Labels { get; init; }
-    /// <summary>Row-major Rows × ClassCount logits.</summary>
+    /// <summary>
+    /// Row-major Rows × ClassCount logits. For a top-k cache these are log-probabilities: exact for the stored classes,
+    /// and the tail mass spread evenly over the other classes (the FKD/ReLabel convention); softmax of a row gives
+    /// that distribution back.
+    /// </summary>
     public required float[] Logits { get; init; }
+    /// <summary>K for a top-k cache, else 0.</summary>
+    public int TopK { get; init; }
+    /// <summary>Rows × K stored class indices (descending logit), top-k caches only.</summary>
+    public int[]? TopIndex { get; init; }
+    /// <summary>Rows × K stored logits, top-k caches only.</summary>
+    public float[]? TopLogits { get; init; }
+    /// <summary>Log-sum-exp of each row's full logit vector, top-k caches only.</summary>
+    public double[]? LogSumExp { get; init; }
     /// <summary>Augmentation view per row, or null when views are not cached.</summary>
     public int[]? Views { get; init; }
 

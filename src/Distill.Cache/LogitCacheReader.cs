@@ -12,8 +12,9 @@ namespace Distill.Cache;
 /// </summary>
 public sealed class LogitCacheReader : IDisposable
 {
-    private sealed record Part(string Path, FileStream Stream, ParquetReader Reader, DataField Index, DataField? Label,
-        DataField? View, DataField Logits, SemaphoreSlim Gate);
+    private sealed record Part(string Path, FileStream Stream, ParquetReader Reader, CacheMetadata Metadata, DataField Index,
+        DataField? Label, DataField? View, DataField? Logits, DataField? Half, DataField? TopIndex, DataField? TopLogits,
+        DataField? LogSumExp, SemaphoreSlim Gate);
 
     private readonly List<Part> _parts;
     private readonly List<(int Part, int Group, int Rows, long FirstRow)> _groups;
@@ -44,7 +45,8 @@ public sealed class LogitCacheReader : IDisposable
         else throw new DistillException($"cache {path} not found");
         if (files.Length == 0)
         {
-            bool partial = System.IO.Directory.GetFiles(path, "*" + CacheSchema.TempSuffix).Length > 0;
+            bool partial = System.IO.Directory.GetFiles(path, "*" + CacheSchema.TempSuffix).Length > 0
+                || System.IO.Directory.GetDirectories(path, ".part-*.work").Length > 0;
             throw new DistillException(partial
                 ? $"cache {path} is incomplete (only unfinished .tmp files; rerun precompute-logits, with --resume if supported)"
                 : $"cache {path} holds no part-*.parquet files");
@@ -53,6 +55,7 @@ public sealed class LogitCacheReader : IDisposable
         var parts = new List<Part>();
         var groups = new List<(int, int, int, long)>();
         CacheMetadata? first = null;
+        var shards = new List<string>();
         long total = 0;
         try
         {
@@ -60,10 +63,11 @@ public sealed class LogitCacheReader : IDisposable
             {
                 var part = await OpenPartAsync(file, ct);
                 parts.Add(part);
-                var meta = CacheMetadata.FromKeyValues(part.Reader.CustomMetadata, file);
+                var meta = part.Metadata;
                 if (first != null && !first.SameCacheAs(meta))
                     throw new DistillException($"{file}: part belongs to a different cache than {files[0]} (teacher, data or shape differ)");
                 first ??= meta;
+                shards.Add(meta.Shard);
                 long fileRows = 0;
                 for (int g = 0; g < part.Reader.RowGroupCount; g++)
                 {
@@ -75,6 +79,7 @@ public sealed class LogitCacheReader : IDisposable
                     throw new DistillException($"{file}: holds {fileRows} rows but its metadata says {meta.Rows}");
                 total += fileRows;
             }
+            if (!File.Exists(path)) CheckShards(path, files.ToList(), shards);
         }
         catch (Exception e)
         {
@@ -82,7 +87,7 @@ public sealed class LogitCacheReader : IDisposable
             if (e is DistillException) throw;
             throw new DistillException($"{path}: not a readable logits cache ({e.GetType().Name}: {e.Message})", e);
         }
-        return new LogitCacheReader(path, parts, groups, first! with { Rows = total }, total);
+        return new LogitCacheReader(path, parts, groups, first! with { Rows = total, Shard = "1/1" }, total);
     }
 
     private static async Task<Part> OpenPartAsync(string file, CancellationToken ct)
@@ -96,16 +101,33 @@ public sealed class LogitCacheReader : IDisposable
         {
             if (stream.Length < 12) throw new DistillException($"{file}: truncated (not a Parquet file)");
             reader = await ParquetReader.CreateAsync(stream, null, leaveStreamOpen: true, ct);
+            var meta = CacheMetadata.FromKeyValues(reader.CustomMetadata, file);
             var fields = reader.Schema.Fields;
             DataField? Scalar(string name, Type type) =>
                 fields.FirstOrDefault(f => f.Name == name) is DataField d && d.ClrType == type && !d.IsArray ? d : null;
-            var index = Scalar(CacheSchema.IndexColumn, typeof(long))
-                ?? throw new DistillException($"{file}: wrong schema (no INT64 column 'index')");
-            var logits = fields.FirstOrDefault(f => f.Name == CacheSchema.LogitsColumn) is ListField { Item: DataField item }
-                && item.ClrType == typeof(float) ? item
-                : throw new DistillException($"{file}: wrong schema (no LIST<FLOAT> column 'logits')");
-            return new Part(file, stream, reader, index, Scalar(CacheSchema.LabelColumn, typeof(int)),
-                Scalar(CacheSchema.ViewColumn, typeof(int)), logits, new SemaphoreSlim(1));
+            DataField? List(string name, Type type) =>
+                fields.FirstOrDefault(f => f.Name == name) is ListField { Item: DataField item } && item.ClrType == type ? item : null;
+            DataField Need(DataField? f, string what) => f ?? throw new DistillException($"{file}: wrong schema (no {what})");
+            var index = Need(Scalar(CacheSchema.IndexColumn, typeof(long)), "INT64 column 'index'");
+            DataField? logits = null, half = null, topIndex = null, topLogits = null, lse = null;
+            switch (meta.Dtype)
+            {
+                case "float16":
+                    half = fields.FirstOrDefault(f => f.Name == CacheSchema.LogitsColumn) is DataField h && !h.IsArray
+                        && (h.ClrType == typeof(byte[]) || h.ClrType == typeof(ReadOnlyMemory<byte>)) ? h
+                        : throw new DistillException($"{file}: wrong schema (no BYTE_ARRAY column 'logits')");
+                    break;
+                case "topk":
+                    topIndex = Need(List("topk_index", typeof(int)), "LIST<INT32> column 'topk_index'");
+                    topLogits = Need(List("topk_logits", typeof(float)), "LIST<FLOAT> column 'topk_logits'");
+                    lse = Need(Scalar("logsumexp", typeof(double)), "DOUBLE column 'logsumexp'");
+                    if (meta.TopK <= 0 || meta.TopK > meta.ClassCount) throw new DistillException($"{file}: invalid top_k {meta.TopK}");
+                    break;
+                default: logits = Need(List(CacheSchema.LogitsColumn, typeof(float)), "LIST<FLOAT> column 'logits'"); break;
+            }
+            if (meta.ClassCount <= 0) throw new DistillException($"{file}: invalid class count {meta.ClassCount}");
+            return new Part(file, stream, reader, meta, index, Scalar(CacheSchema.LabelColumn, typeof(int)),
+                Scalar(CacheSchema.ViewColumn, typeof(int)), logits, half, topIndex, topLogits, lse, new SemaphoreSlim(1));
         }
         catch (Exception e)
         {
@@ -114,6 +136,24 @@ public sealed class LogitCacheReader : IDisposable
             if (e is DistillException) throw;
             throw new DistillException($"{file}: not a readable Parquet file ({e.GetType().Name}: {e.Message})", e);
         }
+    }
+
+    // A sharded cache is usable only when every shard's part is there (each shard writes part-{k-1}).
+    private static void CheckShards(string path, List<string> files, List<string> shards)
+    {
+        var specs = shards.Select(ShardSpec.Parse).ToList();
+        int n = specs[0].N;
+        if (specs.Any(s => s.N != n))
+            throw new DistillException($"cache {path} mixes parts of different shardings ({string.Join(", ", shards)})");
+        var present = specs.Select(s => s.K).ToHashSet();
+        if (present.Count != specs.Count)
+            throw new DistillException($"cache {path} holds the same shard twice");
+        var missing = Enumerable.Range(1, n).Where(k => !present.Contains(k)).ToList();
+        if (missing.Count > 0)
+            throw new DistillException($"cache {path} is incomplete: shard(s) {string.Join(", ", missing.Select(k => $"{k}/{n}"))} missing");
+        for (int i = 0; i < files.Count; i++)
+            if (System.IO.Path.GetFileName(files[i]) != CacheSchema.PartName(specs[i].PartIndex) && files.Count > 1)
+                throw new DistillException($"{files[i]}: holds shard {specs[i]} but is not named {CacheSchema.PartName(specs[i].PartIndex)}");
     }
 
     /// <summary>Reads row group <paramref name="group"/> (0 ≤ group &lt; RowGroupCount, across all parts).</summary>
@@ -125,23 +165,59 @@ public sealed class LogitCacheReader : IDisposable
         await part.Gate.WaitAsync(ct);
         try
         {
+            if ((long)rows * c > 1L << 28)
+                throw new DistillException($"{part.Path}: row group {g} claims {rows} rows × {c} classes (corrupt?)");
             using var rg = part.Reader.OpenRowGroupReader(g);
             var index = new long[rows];
             await rg.ReadRawAsync<long>(part.Index, index, null, null, ct);
             int[]? labels = null, views = null;
             if (part.Label != null) await rg.ReadRawAsync<int>(part.Label, labels = new int[rows], null, null, ct);
             if (part.View != null) await rg.ReadRawAsync<int>(part.View, views = new int[rows], null, null, ct);
-            // Every row holds exactly C logits, so the list's values are one contiguous row-major block.
             var logits = new float[(long)rows * c];
-            var levels = new int[logits.Length];
-            var repetitions = new int[logits.Length];
-            await rg.ReadRawAsync<float>(part.Logits, logits, levels, repetitions, ct);
-            if (!WholeRows(levels, repetitions, c))
-                throw new DistillException($"{part.Path}: row group {g} does not hold {c} logits in every row");
-            if (index.Length != rows || logits.Length != (long)rows * c || labels != null && labels.Length != rows)
-                throw new DistillException(
-                    $"{part.Path}: row group {g} is inconsistent ({index.Length} indices, {logits.Length} logits for {rows} rows × {c} classes)");
-            return new LogitBatch { Rows = rows, ClassCount = c, Index = index, Labels = labels, Logits = logits, Views = views };
+            int k = 0;
+            int[]? topIndex = null;
+            float[]? topLogits = null;
+            double[]? lse = null;
+            if (part.Logits != null)
+                // Every row holds exactly C logits, so the list's values are one contiguous row-major block.
+                await ReadFullListsAsync(rg, part.Logits, logits, c, part.Path, g, ct);
+            else if (part.Half != null)
+            {
+                var bytes = new byte[rows][];
+                await rg.ReadAsync(part.Half, bytes, null, ct);
+                for (int r = 0; r < rows; r++)
+                {
+                    if (bytes[r] is not { } b || b.Length != 2 * c)
+                        throw new DistillException($"{part.Path}: row group {g} row {r} does not hold {c} float16 logits");
+                    for (int j = 0; j < c; j++)
+                        logits[(long)r * c + j] = (float)System.Buffers.Binary.BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * j));
+                }
+            }
+            else
+            {
+                k = part.Metadata.TopK;
+                topIndex = new int[rows * k];
+                topLogits = new float[rows * k];
+                lse = new double[rows];
+                await ReadFullListsAsync(rg, part.TopIndex!, topIndex, k, part.Path, g, ct);
+                await ReadFullListsAsync(rg, part.TopLogits!, topLogits, k, part.Path, g, ct);
+                await rg.ReadRawAsync<double>(part.LogSumExp!, lse, null, null, ct);
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < k; j++)
+                        if ((uint)topIndex[r * k + j] >= (uint)c)
+                            throw new DistillException($"{part.Path}: row group {g} holds class {topIndex[r * k + j]} outside [0, {c})");
+                    TopK.Complete(topIndex.AsSpan(r * k, k), topLogits.AsSpan(r * k, k), lse[r], logits.AsSpan(r * c, c));
+                }
+            }
+            if (labels != null)
+                foreach (var y in labels)
+                    if ((uint)y >= (uint)c) throw new DistillException($"{part.Path}: row group {g} holds label {y} outside [0, {c})");
+            return new LogitBatch
+            {
+                Rows = rows, ClassCount = c, Index = index, Labels = labels, Logits = logits, Views = views,
+                TopK = k, TopIndex = topIndex, TopLogits = topLogits, LogSumExp = lse,
+            };
         }
         catch (Exception e) when (e is not DistillException and not OperationCanceledException)
         {
@@ -172,6 +248,16 @@ public sealed class LogitCacheReader : IDisposable
             throw new DistillException($"cache {Directory} has sample shape [{string.Join(",", m.SampleShape)}], dataset has [{string.Join(",", dataset.SampleShape)}]");
         if (dataset.ClassCount is int k && k > m.ClassCount)
             throw new DistillException($"cache {Directory} has {m.ClassCount} classes but {dataset.Name} has labels up to {k - 1}");
+    }
+
+    private static async Task ReadFullListsAsync<T>(ParquetRowGroupReader rg, DataField field, T[] values, int width,
+        string path, int group, CancellationToken ct) where T : struct
+    {
+        var levels = new int[values.Length];
+        var repetitions = new int[values.Length];
+        await rg.ReadRawAsync<T>(field, values, levels, repetitions, ct);
+        if (!WholeRows(levels, repetitions, width))
+            throw new DistillException($"{path}: row group {group} does not hold {width} values in every row of '{field.Name}'");
     }
 
     // Rows must be full lists: every value defined, a new row exactly every C values.

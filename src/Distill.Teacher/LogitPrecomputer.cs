@@ -23,7 +23,9 @@ public static class LogitPrecomputer
         var data = req.Dataset;
         int total = req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count;
         if (total == 0) throw new DistillException($"dataset {data.Name} {data.Split} is empty");
-        CheckOutputDirectory(req.OutputDirectory, req.Overwrite);
+        var (first, end) = req.Shard.Range(total);
+        if (end <= first) throw new DistillException($"shard {req.Shard} of {total} samples is empty");
+        CheckOutputDirectory(req.OutputDirectory, req.Overwrite || req.Resume, req.Shard);
 
         using var teacher = TeacherModel.Open(req.TeacherPath, data.SampleShape, req.InputName, req.OutputName,
             req.Device, req.Threads, warn ?? (_ => { }));
@@ -31,6 +33,7 @@ public static class LogitPrecomputer
         if (teacher.FixedBatch is int fb && req.BatchSize != fb && req.BatchSize != 256)
             warn?.Invoke($"warning: teacher has a fixed batch of {fb}; using it instead of --batch {req.BatchSize}");
         int classes = teacher.ClassCount, sampleSize = data.SampleSize(), channels = data.SampleShape[0];
+        if (req.Encoding.TopK > classes) throw new DistillException($"--top-k {req.Encoding.TopK} exceeds the teacher's {classes} classes");
         if (data.ClassCount is int k && k > classes)
             throw new DistillException($"teacher outputs {classes} classes but {data.Name} has labels up to {k - 1}");
 
@@ -49,10 +52,15 @@ public static class LogitPrecomputer
             InputName = teacher.InputName,
             OnnxRuntimeVersion = SessionFactory.OnnxRuntimeVersion(),
             HasLabels = data.HasLabels,
-            Shard = "1/1",
+            Shard = req.Shard.ToString(),
+            Dtype = req.Encoding.Dtype,
+            TopK = req.Encoding.TopK,
             CommandLine = req.CommandLine,
         };
 
+        int rowGroup = Math.Max(batch, req.RowGroupSize / batch * batch);
+        if (req.Resume && await AlreadyCompleteAsync(req.OutputDirectory, req.Shard, metadata) is { } complete)
+            return complete with { Device = teacher.Device };
         var slots = Enumerable.Range(0, SlotsInFlight)
             .Select(_ => new BatchSlot(batch, sampleSize, classes, teacher.BatchShape)).ToList();
         var free = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
@@ -61,22 +69,24 @@ public static class LogitPrecomputer
         foreach (var s in slots) free.Writer.TryWrite(s);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = cts.Token;
-        long correct = 0;
+        long correct = 0, resumedAt;
         var clock = Stopwatch.StartNew();
         string file;
         try
         {
-            await using var writer = await LogitCacheWriter.CreateAsync(req.OutputDirectory, metadata, req.Overwrite,
-                req.RowGroupSize, ct: token);
+            await using var writer = await CachePartWriter.OpenAsync(req.OutputDirectory, metadata, req.Shard.PartIndex,
+                first, end, rowGroup, req.Resume, req.Overwrite, token);
+            resumedAt = writer.ResumeRow;
+            if (resumedAt > first) warn?.Invoke($"resuming at sample {resumedAt:N0} ({resumedAt - first:N0} of {end - first:N0} already cached)");
 
             var reader = Task.Run(async () =>
             {
                 try
                 {
-                    for (int start = 0; start < total; start += batch)
+                    for (int start = (int)resumedAt; start < end; start += batch)
                     {
                         var slot = await free.Reader.ReadAsync(token);
-                        int n = Math.Min(batch, total - start);
+                        int n = Math.Min(batch, end - start);
                         slot.Start = start; slot.Count = n;
                         var input = slot.Input.AsSpan(0, n * sampleSize);
                         data.ReadSamples(start, n, input);
@@ -111,7 +121,6 @@ public static class LogitPrecomputer
                             throw new DistillException($"teacher failed on samples {slot.Start}..{slot.Start + slot.Count - 1}: {e.Message.Split('\n')[0].Trim()}", e);
                         }
                         CheckFinite(slot, classes);
-                        if (data.HasLabels) correct += CountCorrect(slot, classes);
                         await done.Writer.WriteAsync(slot, token);
                     }
                     done.Writer.Complete();
@@ -119,28 +128,28 @@ public static class LogitPrecomputer
                 catch (Exception e) { done.Writer.Complete(e); throw; }
             }, token);
 
-            long written = 0;
+            long written = resumedAt - first;
             try
             {
                 await foreach (var slot in done.Reader.ReadAllAsync(token))
                 {
                     int n = slot.Count;
                     await writer.WriteAsync(slot.Index.AsMemory(0, n), data.HasLabels ? slot.Labels.AsMemory(0, n) : default,
-                        slot.Output.AsMemory(0, n * classes), ct: token);
+                        slot.Output.AsMemory(0, n * classes), token);
                     written += n;
                     progress?.Invoke(written);
                     await free.Writer.WriteAsync(slot, token);
                 }
                 await Task.WhenAll(reader, infer);
-                file = await writer.CompleteAsync(token);
+                (file, correct) = await writer.CompleteAsync(token);
             }
             catch
             {
                 cts.Cancel();
                 await Task.WhenAll(reader, infer).ContinueWith(_ => { }, TaskScheduler.Default);
                 // Prefer the stage's own error over the cancellation it caused elsewhere.
-                var first = new[] { reader, infer }.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault();
-                if (first != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+                var failure = new[] { reader, infer }.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault();
+                if (failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
                 throw;
             }
         }
@@ -153,16 +162,31 @@ public static class LogitPrecomputer
             foreach (var s in slots) s.Dispose();
         }
         clock.Stop();
-        RemoveStaleParts(req.OutputDirectory, file);
-        return new PrecomputeResult(file, total, classes, clock.Elapsed.TotalSeconds, new FileInfo(file).Length,
-            data.HasLabels ? (double)correct / total : null, teacher.Device);
+        if (req.Shard.N == 1) RemoveStaleParts(req.OutputDirectory, file);
+        int rows = end - first;
+        return new PrecomputeResult(file, rows, classes, clock.Elapsed.TotalSeconds, new FileInfo(file).Length,
+            data.HasLabels ? (double)correct / rows : null, teacher.Device, end - resumedAt);
     }
 
-    private static void CheckOutputDirectory(string dir, bool overwrite)
+    // --resume on a part that finished (and whose work folder is gone) has nothing left to do.
+    private static async Task<PrecomputeResult?> AlreadyCompleteAsync(string dir, ShardSpec shard, CacheMetadata meta)
+    {
+        var part = Path.Combine(dir, $"part-{shard.PartIndex:00000}.parquet");
+        if (!File.Exists(part) || Directory.Exists(CachePartWriter.WorkDirectoryFor(dir, shard.PartIndex))) return null;
+        using var existing = await LogitCacheReader.OpenAsync(part);
+        if (!existing.Metadata.SameCacheAs(meta))
+            throw new DistillException($"{part} was made with another teacher, data or preprocessing; pass --overwrite to replace it");
+        return new PrecomputeResult(part, existing.RowCount, meta.ClassCount, 0, new FileInfo(part).Length, null, "", 0);
+    }
+
+    private static void CheckOutputDirectory(string dir, bool replaceOrResume, ShardSpec shard)
     {
         if (File.Exists(dir)) throw new DistillException($"output {dir} is a file, expected a directory");
-        if (!overwrite && Directory.Exists(dir) && Directory.EnumerateFiles(dir, "part-*.parquet").Any())
-            throw new DistillException($"{dir} already holds a cache (pass --overwrite to replace it)");
+        if (replaceOrResume || !Directory.Exists(dir)) return;
+        // Other shards' parts are expected in a sharded cache; this shard's own part is not.
+        bool taken = shard.N == 1 ? Directory.EnumerateFiles(dir, "part-*.parquet").Any()
+            : File.Exists(Path.Combine(dir, $"part-{shard.PartIndex:00000}.parquet"));
+        if (taken) throw new DistillException($"{dir} already holds a cache (pass --overwrite to replace it)");
     }
 
     // After a successful --overwrite, parts of an older cache (e.g. from a sharded run) must not mix with ours.
@@ -179,18 +203,5 @@ public static class LogitPrecomputer
             if (!float.IsFinite(o[i]))
                 throw new DistillException(
                     $"teacher produced {(float.IsNaN(o[i]) ? "NaN" : "Inf")} logits for sample {slot.Start + i / classes} (class {i % classes})");
-    }
-
-    private static int CountCorrect(BatchSlot slot, int classes)
-    {
-        int correct = 0;
-        for (int r = 0; r < slot.Count; r++)
-        {
-            var row = slot.Output.AsSpan(r * classes, classes);
-            int best = 0;
-            for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
-            if (best == slot.Labels[r]) correct++;
-        }
-        return correct;
     }
 }

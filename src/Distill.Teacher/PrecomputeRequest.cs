@@ -20,12 +20,21 @@ public sealed record PrecomputeRequest
     /// <summary>Only the first N samples (0 = all); for quick checks.</summary>
     public int Limit { get; init; }
     public string CommandLine { get; init; } = "";
+    /// <summary>Which contiguous slice of the split this run caches (its own part file).</summary>
+    public Distill.Cache.ShardSpec Shard { get; init; } = Distill.Cache.ShardSpec.Whole;
+    /// <summary>Continue an interrupted run from its last complete row group.</summary>
+    public bool Resume { get; init; }
+    /// <summary>float32 (default), float16, or top-K with the full log-sum-exp.</summary>
+    public Distill.Cache.CacheEncoding Encoding { get; init; } = Distill.Cache.CacheEncoding.Float32;
 }
 
 /// <summary>What a finished run measured.</summary>
 public sealed record PrecomputeResult(
-    string File, long Samples, int ClassCount, double Seconds, long FileBytes, double? Accuracy, string Device)
+    string File, long Samples, int ClassCount, double Seconds, long FileBytes, double? Accuracy, string Device,
+    long ComputedSamples = -1)
 {
-    public double ImagesPerSecond => Samples / Math.Max(Seconds, 1e-9);
+    /// <summary>Samples the teacher ran on in this invocation (fewer than <see cref="Samples"/> after --resume).</summary>
+    public long Computed => ComputedSamples < 0 ? Samples : ComputedSamples;
+    public double ImagesPerSecond => Computed / Math.Max(Seconds, 1e-9);
     public double BytesPerSample => (double)FileBytes / Math.Max(Samples, 1);
 }

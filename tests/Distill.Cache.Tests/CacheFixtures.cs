@@ -14,7 +14,7 @@ internal static class CacheFixtures
     }
 
     public static CacheMetadata Metadata(int classes, bool labels = true, string split = "train", int count = 1000,
-        string fingerprint = "ab12cd34ef56ab12cd34ef56") => new()
+        string fingerprint = "ab12cd34ef56ab12cd34ef56", CacheEncoding? encoding = null) => new()
     {
         TeacherFile = "teacher.onnx",
         TeacherSha256 = new string('7', 64),
@@ -30,15 +30,17 @@ internal static class CacheFixtures
         OnnxRuntimeVersion = "test",
         HasLabels = labels,
         CommandLine = "unit test",
+        Dtype = (encoding ?? CacheEncoding.Float32).Dtype,
+        TopK = (encoding ?? CacheEncoding.Float32).TopK,
     };
 
     /// <summary>The logit of row i, class c: a deterministic value easy to check.</summary>
     public static float Logit(long i, int c) => (float)(i * 0.001 + c - 0.5 * Math.Sin(i + c));
 
     public static async Task<string> WriteAsync(string dir, int rows, int classes, int rowGroup, int chunk = 37,
-        bool labels = true, string split = "train")
+        bool labels = true, string split = "train", CacheEncoding? encoding = null)
     {
-        await using var w = await LogitCacheWriter.CreateAsync(dir, Metadata(classes, labels, split, rows), false, rowGroup);
+        await using var w = await LogitCacheWriter.CreateAsync(dir, Metadata(classes, labels, split, rows, encoding: encoding), false, rowGroup);
         for (int start = 0; start < rows; start += chunk)
         {
             int n = Math.Min(chunk, rows - start);

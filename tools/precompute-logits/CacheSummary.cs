@@ -36,7 +36,7 @@ internal static class CacheSummary
         Console.WriteLine($"teacher:      {m.TeacherFile} (sha256 {m.TeacherSha256[..16]}…), output '{m.Outputs[0].Name}', input '{m.InputName}'");
         Console.WriteLine($"dataset:      {m.DatasetName} {m.Split}, {m.DatasetCount:N0} samples [{string.Join(",", m.SampleShape)}], fingerprint {m.Fingerprint[..16]}…");
         Console.WriteLine($"preprocess:   {m.Preprocessing}");
-        Console.WriteLine($"rows:         {s.Rows:N0} × {s.Classes} {m.Dtype} logits");
+        Console.WriteLine($"rows:         {s.Rows:N0} × {s.Classes} {(m.Dtype == "topk" ? $"classes, top-{m.TopK} float32 logits + log-sum-exp" : m.Dtype + " logits")}");
         Console.WriteLine($"size:         {s.Bytes:N0} bytes ({(double)s.Bytes / Math.Max(1, s.Rows):F1} bytes/sample)");
         Console.WriteLine($"onnxruntime:  {m.OnnxRuntimeVersion}; made by: {m.CommandLine}");
         if (s.Accuracy is double a) Console.WriteLine($"teacher top-1 (read from the cache): {a:F4}");

@@ -24,12 +24,16 @@ internal static class PrecomputeCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: ONNX Runtime's default)", DefaultValueFactory = _ => 0 };
         var rowGroup = new Option<int>("--row-group") { Description = "Rows per Parquet row group", DefaultValueFactory = _ => 2048 };
         var limit = new Option<int>("--limit") { Description = "Cache only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
+        var shard = new Option<string>("--shard") { Description = "Cache only slice k of n (e.g. 2/3) into its own part file, so n machines fill one cache", DefaultValueFactory = _ => "1/1" };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from its last complete row group" };
+        var dtype = new Option<string>("--dtype") { Description = "Stored logit type: float32 or float16 (2 bytes per class)", DefaultValueFactory = _ => "float32" };
+        var topK = new Option<int>("--top-k") { Description = "Store only the K largest logits per sample plus the full log-sum-exp (0: all)", DefaultValueFactory = _ => 0 };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing cache (the old one stays until the new one is complete)" };
 
         var cmd = new RootCommand(
             "Run an ONNX teacher once over a dataset split and cache its logits in Parquet for train-student.\n" +
             "Example: precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split train --out caches/fmnist-train");
-        foreach (var o in new Option[] { teacher, dataset, split, output, input, outputName, mean, std, scale, device, batch, threads, rowGroup, limit, overwrite })
+        foreach (var o in new Option[] { teacher, dataset, split, output, input, outputName, mean, std, scale, device, batch, threads, rowGroup, limit, shard, resume, dtype, topK, overwrite })
             cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -53,15 +57,21 @@ internal static class PrecomputeCommand
                 RowGroupSize = r.GetValue(rowGroup),
                 Limit = r.GetValue(limit),
                 Overwrite = r.GetValue(overwrite),
+                Shard = Distill.Cache.ShardSpec.Parse(r.GetValue(shard)!),
+                Resume = r.GetValue(resume),
+                Encoding = Distill.Cache.CacheEncoding.Parse(r.GetValue(dtype)!, r.GetValue(topK)),
                 CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
             };
             if (req.Threads < 0) throw new DistillException("--threads must be 0 or positive");
             if (req.RowGroupSize <= 0) throw new DistillException("--row-group must be positive");
-            long total = req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count;
+            if (req.Resume && req.Overwrite) throw new DistillException("--resume and --overwrite exclude each other");
+            var (first, end) = req.Shard.Range(req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count);
+            long total = end - first;
             Console.WriteLine($"teacher {Path.GetFileName(teacherPath)} on {data.Name} {data.Split} ({total:N0} samples), {pre}");
             var result = await ConsoleProgress.RunAsync("precompute-logits", total,
                 progress => LogitPrecomputer.RunAsync(req, progress, w => Console.Error.WriteLine(w), ct));
-            Console.WriteLine($"samples:      {result.Samples:N0} × {result.ClassCount} logits on {result.Device}");
+            if (result.Computed == 0) Console.WriteLine("the cache was already complete; nothing to do");
+            Console.WriteLine($"samples:      {result.Samples:N0} × {result.ClassCount} logits on {result.Device} (shard {req.Shard}, {result.Computed:N0} computed now)");
             Console.WriteLine($"throughput:   {result.ImagesPerSecond:N0} img/s ({result.Seconds:F1} s)");
             Console.WriteLine($"file:         {result.File} ({result.FileBytes:N0} bytes, {result.BytesPerSample:F1} bytes/sample)");
             if (result.Accuracy is double a) Console.WriteLine($"teacher top-1: {a:F4}");

@@ -19,3 +19,15 @@ catch (DistillException e)
     if (parse.GetValue(verbose)) Console.Error.WriteLine(e);
     return 1;
 }
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("error: cancelled");
+    return 130;
+}
+catch (Exception e)
+{
+    // A bug, not a user error: still one line unless --verbose.
+    Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message.Split('\n')[0]} (rerun with --verbose for details)");
+    if (parse.GetValue(verbose)) Console.Error.WriteLine(e);
+    return 70;
+}

@@ -8,6 +8,7 @@ using TorchSharp;
 var root = new RootCommand("Train a student on a teacher's cached logits (stage 2 of offline distillation).");
 TrainCommand.AddTo(root);
 root.Subcommands.Add(SyntheticCommand.Create());
+root.Subcommands.Add(LossEvalCommand.Create());
 root.SetAction(async (ParseResult p, CancellationToken ct) =>
 {
     bool verbose = p.GetValue(TrainCommand.Verbose);
@@ -15,6 +16,7 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
     {
         var cacheDir = p.GetValue(TrainCommand.Cache) ?? throw new DistillException("--cache DIR is required (make one with precompute-logits)");
         var recipe = TrainCommand.BuildRecipe(p);
+        _ = new RecipeObjective(recipe);   // an unknown loss or bad weight fails here, before any data is read
         var outDir = p.GetValue(TrainCommand.Out);
         bool resume = p.GetValue(TrainCommand.Resume);
         if (p.GetValue(TrainCommand.Threads) is int threads)
@@ -36,11 +38,16 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
         console.Final(result, outDir);
         return 0;
     }
+    catch (OperationCanceledException)
+    {
+        Console.Error.WriteLine("interrupted; the last finished epoch is checkpointed (continue with --resume)");
+        return 130;
+    }
     catch (Exception e) when (e is DistillException || !verbose)
     {
         var msg = e is DistillException ? e.Message : $"{e.GetType().Name}: {e.Message}";
         Console.Error.WriteLine($"error: {msg.Split('\n')[0]}" + (e is DistillException ? "" : " (--verbose for details)"));
-        return e is OperationCanceledException ? 130 : 1;
+        return 1;
     }
 });
 return await root.Parse(args).InvokeAsync();

@@ -8,7 +8,7 @@ namespace Distill.Student.Losses;
 /// </summary>
 public abstract class DistillationLoss
 {
-    protected DistillationLoss(LossOptions options) => Options = options;
+    protected DistillationLoss(LossOptions options) => Options = options.Validated();
 
     public LossOptions Options { get; }
 
@@ -17,6 +17,9 @@ public abstract class DistillationLoss
 
     /// <summary>True when the loss reads the true labels (CE, DKD, ADKD).</summary>
     public virtual bool NeedsLabels => false;
+
+    /// <summary>False only for losses that ignore the teacher (CE).</summary>
+    public virtual bool NeedsTeacher => true;
 
     public abstract Tensor Forward(LossBatch batch);
 }

@@ -1,3 +1,5 @@
+using Distill.Data;
+
 namespace Distill.Student.Losses;
 
 /// <summary>
@@ -13,4 +15,16 @@ public sealed record LossOptions
     /// <summary>Warmup epochs for losses that ramp in (DKD: factor min(epoch / warmup, 1)); 0 = none.</summary>
     public int Warmup { get; init; }
     public double LabelSmoothing { get; init; }
+    /// <summary>ADKD's offset added to the scaled logit gaps (seed 002 hard-codes 8).</summary>
+    public double AdkdOffset { get; init; } = 8.0;
+
+    /// <summary>Rejects values no loss can use, with the flag's name.</summary>
+    public LossOptions Validated()
+    {
+        if (!(Temperature > 0) || double.IsInfinity(Temperature))
+            throw new DistillException($"--temperature must be positive, got {Temperature}");
+        if (Warmup < 0) throw new DistillException($"--warmup must be 0 or positive, got {Warmup}");
+        if (LabelSmoothing is < 0 or >= 1) throw new DistillException($"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
+        return this;
+    }
 }

@@ -155,6 +155,9 @@ public sealed class CachedBatchSource
                 try { rows = read.GetAwaiter().GetResult(); }
                 catch (ChannelClosedException e) when (e.InnerException is null) { break; }
                 catch (ChannelClosedException e) { throw e.InnerException!; }
+                // The reader allocates fresh arrays per row group (≈ 24 MB at 2048 × 1000 logits); collect the previous
+                // ones now rather than letting the large-object heap grow, so memory stays bounded.
+                if (rows.Logits.Length >= 1 << 20) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
                 for (int r = 0; r < rows.Rows; r++)
                 {
                     long idx = rows.Index[r];
@@ -192,7 +195,20 @@ public sealed class CachedBatchSource
         }
     }
 
-    private HostBatch NewBatch(int rows) => new(rows, new float[rows * _sampleSize], new float[rows * _classes], new long[rows]);
+    /// <summary>
+    /// When true, full batches share one set of arrays (valid until the next batch is requested): no per-batch garbage.
+    /// The trainer copies each batch into tensors at once, so it sets this.
+    /// </summary>
+    public bool ReuseBuffers { get; set; }
+    private HostBatch? _shared;
+
+    private HostBatch NewBatch(int rows)
+    {
+        if (ReuseBuffers && rows == _batch) return _shared ??= Allocate(rows);
+        return Allocate(rows);
+    }
+
+    private HostBatch Allocate(int rows) => new(rows, new float[rows * _sampleSize], new float[rows * _classes], new long[rows]);
 
     private void Fill(HostBatch b, int r, long index, int? label)
     {

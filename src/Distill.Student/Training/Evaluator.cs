@@ -7,8 +7,10 @@ namespace Distill.Student.Training;
 /// <summary>Test-split accuracy (top-1, top-5 when C &gt; 5) and agreement with the teacher's top-1 when its test logits are given.</summary>
 public sealed class Evaluator
 {
-    private readonly float[] _inputs;
+    private readonly Tensor _inputs;        // preprocessed test split, [N, ...sample shape]
     private readonly long[] _labels;
+    private readonly Tensor _labelTensor;
+    private readonly Tensor? _teacherTensor;
     private readonly long[]? _teacherTop1;
     private readonly long[] _shape;
     private readonly int _classes, _sampleSize;
@@ -19,13 +21,16 @@ public sealed class Evaluator
         if (!test.HasLabels) throw new DistillException($"{test.Name} {test.Split} has no labels to evaluate against");
         _sampleSize = test.SampleSize();
         _classes = classCount;
-        _inputs = new float[(long)test.Count * _sampleSize];
-        test.ReadSamples(0, test.Count, _inputs);
+        var inputs = new float[(long)test.Count * _sampleSize];
+        test.ReadSamples(0, test.Count, inputs);
         int channels = test.SampleShape.Length == 3 ? test.SampleShape[0] : 1;
-        for (int i = 0; i < test.Count; i++) prep.Apply(_inputs.AsSpan(i * _sampleSize, _sampleSize), channels);
+        for (int i = 0; i < test.Count; i++) prep.Apply(inputs.AsSpan(i * _sampleSize, _sampleSize), channels);
         _labels = Enumerable.Range(0, test.Count).Select(i => (long)test.GetLabel(i)).ToArray();
         _shape = test.SampleShape.Select(d => (long)d).ToArray();
+        _inputs = tensor(inputs, new long[] { test.Count }.Concat(_shape).ToArray());
+        _labelTensor = tensor(_labels);
         _teacherTop1 = teacherTop1;
+        if (teacherTop1 is not null) _teacherTensor = tensor(teacherTop1);
         if (teacherTop1 is not null && teacherTop1.Length != test.Count)
             throw new DistillException($"the test cache has {teacherTop1.Length} rows, the test split {test.Count}");
     }
@@ -65,8 +70,8 @@ public sealed class Evaluator
             {
                 using var scope = NewDisposeScope();
                 int n = Math.Min(batch, Count - start);
-                var x = tensor(_inputs.AsSpan(start * _sampleSize, n * _sampleSize).ToArray(), new long[] { n }.Concat(_shape).ToArray()).to(device);
-                var y = tensor(_labels.AsSpan(start, n).ToArray()).to(device);
+                var x = _inputs.narrow(0, start, n).to(device);
+                var y = _labelTensor.narrow(0, start, n).to(device);
                 var logits = model.forward(x);
                 var pred = logits.argmax(1);
                 correct += pred.eq(y).sum().item<long>();
@@ -76,7 +81,7 @@ public sealed class Evaluator
                     correct5 += top5.eq(y.unsqueeze(1)).any(1).sum().item<long>();
                 }
                 if (_teacherTop1 is not null)
-                    agree += pred.eq(tensor(_teacherTop1.AsSpan(start, n).ToArray()).to(device)).sum().item<long>();
+                    agree += pred.eq(_teacherTensor!.narrow(0, start, n).to(device)).sum().item<long>();
             }
         }
         model.train();

@@ -62,8 +62,10 @@ public sealed class Trainer
         }
         outputs?.Start(history);
         long batches = _data.BatchesPerEpoch;
-        bool needsTeacher = _objective.NeedsTeacher;
         int classes = _data.ClassCount;
+        _data.ReuseBuffers = true;
+        using var staging = new BatchStaging(_recipe.Batch, _sampleShape, classes, _device);
+        bool needsTeacher = _objective.NeedsTeacher;
 
         for (int epoch = history.Count + 1; epoch <= _recipe.Epochs; epoch++)
         {
@@ -75,12 +77,11 @@ public sealed class Trainer
             double lr = _recipe.Lr;
             foreach (var b in _data.Epoch(epoch, ct))
             {
+                ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 lr = Schedules.LearningRate(_recipe, step, batches);
                 Optimizers.SetLearningRate(optimizer, lr);
-                var x = tensor(b.Inputs, new long[] { b.Rows }.Concat(_sampleShape).ToArray()).to(_device);
-                var y = tensor(b.Labels, new long[] { b.Rows }).to(_device);
-                var t = needsTeacher ? tensor(b.TeacherLogits, new long[] { b.Rows, classes }).to(_device) : null;
+                var (x, y, t) = staging.Load(b, needsTeacher);
                 var logits = _model.forward(x);
                 var result = _objective.Compute(logits, t, y, epoch);
                 optimizer.zero_grad();

@@ -1,0 +1,176 @@
+using Distill.Data;
+
+namespace Distill.Cache;
+
+/// <summary>
+/// Writes one part of a cache so that a killed run can be resumed. Each row group is first written as its own small,
+/// complete Parquet file in a work folder <c>.part-NNNNN.work/</c> (temporary name, fsync, rename). Completing merges
+/// them into <c>part-NNNNN.parquet</c> (again via a temporary name) and removes the work folder; a resumed run keeps
+/// the contiguous complete segments made for the same teacher, data and shard and continues after them.
+/// </summary>
+public sealed class CachePartWriter : IAsyncDisposable
+{
+    private readonly string _directory, _workDir;
+    private readonly CacheMetadata _metadata;
+    private readonly int _rowGroupSize, _part;
+    private readonly long[] _index;
+    private readonly int[]? _labels;
+    private readonly float[] _logits;
+    private int _buffered;
+    private long _nextRow;
+
+    /// <summary>Rows this part must hold: [FirstRow, EndRow).</summary>
+    public long FirstRow { get; }
+    public long EndRow { get; }
+    /// <summary>First row still to compute (after what a resumed run found done).</summary>
+    public long ResumeRow { get; }
+    public string WorkDirectory => _workDir;
+    public string FinalPath => Path.Combine(_directory, CacheSchema.PartName(_part));
+
+    private CachePartWriter(string dir, string work, CacheMetadata meta, int rowGroupSize, int part, long first, long end, long resume)
+    {
+        _directory = dir; _workDir = work; _metadata = meta; _rowGroupSize = rowGroupSize; _part = part;
+        FirstRow = first; EndRow = end; ResumeRow = resume; _nextRow = resume;
+        _index = new long[rowGroupSize];
+        _labels = meta.HasLabels ? new int[rowGroupSize] : null;
+        _logits = new float[rowGroupSize * meta.ClassCount];
+    }
+
+    public static string WorkDirectoryFor(string dir, int part) => Path.Combine(dir, $".part-{part:00000}.work");
+
+    /// <summary>
+    /// Prepares part <paramref name="part"/> covering rows [first, end). With <paramref name="resume"/>, complete
+    /// segments of an interrupted run are kept; without it, their presence is an error unless
+    /// <paramref name="overwrite"/> (then they are discarded).
+    /// </summary>
+    public static async Task<CachePartWriter> OpenAsync(string dir, CacheMetadata meta, int part, long first, long end,
+        int rowGroupSize, bool resume, bool overwrite, CancellationToken ct = default)
+    {
+        var work = WorkDirectoryFor(dir, part);
+        var final = Path.Combine(dir, CacheSchema.PartName(part));
+        if (File.Exists(final) && !overwrite && !resume)
+            throw new DistillException($"{dir} already holds a cache (pass --overwrite to replace it)");
+        long resumeRow = first;
+        if (Directory.Exists(work))
+        {
+            if (resume) resumeRow = await KeepCompleteSegmentsAsync(work, meta, first, end, rowGroupSize, ct);
+            else if (overwrite) Directory.Delete(work, true);
+            else throw new DistillException(
+                $"{dir} holds an interrupted run ({Path.GetFileName(work)}); pass --resume to continue it or --overwrite to start over");
+        }
+        try { Directory.CreateDirectory(work); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new DistillException($"cannot write to {dir}: {e.Message}", e); }
+        return new CachePartWriter(dir, work, meta, rowGroupSize, part, first, end, resumeRow);
+    }
+
+    private static string SegmentName(long firstRow) => $"seg-{firstRow:000000000000}.parquet";
+
+    // Keeps the longest run of valid segments from `first`; anything after a gap or a bad segment is recomputed.
+    private static async Task<long> KeepCompleteSegmentsAsync(string work, CacheMetadata meta, long first, long end,
+        int rowGroupSize, CancellationToken ct)
+    {
+        long next = first;
+        bool broken = false;
+        foreach (var file in Directory.GetFiles(work, "seg-*.parquet").Order(StringComparer.Ordinal))
+        {
+            if (!broken)
+            {
+                try
+                {
+                    using var seg = await LogitCacheReader.OpenAsync(file, ct);
+                    var m = seg.Metadata;
+                    if (!m.SameCacheAs(meta) || m.Shard != meta.Shard)
+                        throw new DistillException(
+                            $"{work} was left by a run with another teacher, data or shard; pass --overwrite to start over");
+                    var b = await seg.ReadRowGroupAsync(0, ct);
+                    if (Path.GetFileName(file) == SegmentName(next) && b.Rows > 0 && b.Index[0] == next
+                        && (b.Rows == rowGroupSize || next + b.Rows == end))
+                    {
+                        next += b.Rows;
+                        continue;
+                    }
+                }
+                catch (DistillException e) when (!e.Message.Contains("--overwrite")) { /* unreadable: recompute */ }
+                broken = true;
+            }
+            File.Delete(file);
+        }
+        foreach (var tmp in Directory.GetFiles(work, "*" + CacheSchema.TempSuffix)) File.Delete(tmp);
+        return next;
+    }
+
+    /// <summary>Appends rows in index order, starting at <see cref="ResumeRow"/>.</summary>
+    public async Task WriteAsync(ReadOnlyMemory<long> index, ReadOnlyMemory<int> labels, ReadOnlyMemory<float> logits,
+        CancellationToken ct = default)
+    {
+        int c = _metadata.ClassCount;
+        for (int done = 0; done < index.Length;)
+        {
+            int n = Math.Min(index.Length - done, _rowGroupSize - _buffered);
+            index.Span.Slice(done, n).CopyTo(_index.AsSpan(_buffered));
+            if (_labels != null) labels.Span.Slice(done, n).CopyTo(_labels.AsSpan(_buffered));
+            logits.Span.Slice(done * c, n * c).CopyTo(_logits.AsSpan(_buffered * c));
+            _buffered += n; done += n;
+            if (_buffered == _rowGroupSize) await FlushSegmentAsync(ct);
+        }
+    }
+
+    private async Task FlushSegmentAsync(CancellationToken ct)
+    {
+        if (_buffered == 0) return;
+        int n = _buffered, c = _metadata.ClassCount;
+        await using (var w = await LogitCacheWriter.CreateAsync(_workDir, _metadata, overwrite: true, _rowGroupSize,
+            ct: ct, fileName: SegmentName(_nextRow)))
+        {
+            await w.WriteAsync(_index.AsMemory(0, n), _labels != null ? _labels.AsMemory(0, n) : default,
+                _logits.AsMemory(0, n * c), ct: ct);
+            await w.CompleteAsync(ct);
+        }
+        _nextRow += n;
+        _buffered = 0;
+    }
+
+    /// <summary>
+    /// Writes the last segment, merges all segments into the final part file (temporary name, then rename) and
+    /// removes the work folder. Returns the final path and the number of rows whose argmax equals their label.
+    /// </summary>
+    public async Task<(string Path, long Correct)> CompleteAsync(CancellationToken ct = default)
+    {
+        await FlushSegmentAsync(ct);
+        if (_nextRow != EndRow)
+            throw new InvalidOperationException($"part {_part} has rows up to {_nextRow}, expected {EndRow}");
+        long correct = 0, expected = FirstRow;
+        int c = _metadata.ClassCount;
+        string path;
+        await using (var w = await LogitCacheWriter.CreateAsync(_directory, _metadata, overwrite: true, _rowGroupSize, _part, ct: ct))
+        {
+            foreach (var file in Directory.GetFiles(_workDir, "seg-*.parquet").Order(StringComparer.Ordinal))
+            {
+                using var seg = await LogitCacheReader.OpenAsync(file, ct);
+                for (int g = 0; g < seg.RowGroupCount; g++)
+                {
+                    var b = await seg.ReadRowGroupAsync(g, ct);
+                    if (b.Index[0] != expected)
+                        throw new DistillException($"{file}: starts at row {b.Index[0]}, expected {expected}; rerun with --overwrite");
+                    expected += b.Rows;
+                    if (b.Labels != null)
+                        for (int r = 0; r < b.Rows; r++)
+                        {
+                            var row = b.RowLogits(r);
+                            int best = 0;
+                            for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
+                            if (best == b.Labels[r]) correct++;
+                        }
+                    await w.WriteBatchAsync(b, ct);
+                }
+            }
+            if (expected != EndRow) throw new DistillException($"{_workDir}: segments end at row {expected}, expected {EndRow}");
+            path = await w.CompleteAsync(ct);
+        }
+        Directory.Delete(_workDir, true);
+        return (path, correct);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask; // complete segments stay for --resume
+}

@@ -1,0 +1,26 @@
+using Distill.Data;
+
+namespace Distill.Cache;
+
+/// <summary>
+/// <c>--shard k/n</c>: the k-th of n contiguous slices of a split (1-based), so n machines (a Kubernetes Indexed Job,
+/// a Slurm array) fill one cache, each writing its own part file <c>part-{k-1}</c>.
+/// </summary>
+public sealed record ShardSpec(int K, int N)
+{
+    public static ShardSpec Whole { get; } = new(1, 1);
+
+    public static ShardSpec Parse(string text)
+    {
+        var p = text.Split('/');
+        if (p.Length == 2 && int.TryParse(p[0], out int k) && int.TryParse(p[1], out int n) && n >= 1 && k >= 1 && k <= n)
+            return new ShardSpec(k, n);
+        throw new DistillException($"--shard expects k/n with 1 ≤ k ≤ n (e.g. 2/3), got '{text}'");
+    }
+
+    /// <summary>Rows [Start, End) of a split of <paramref name="total"/> rows that this shard covers.</summary>
+    public (int Start, int End) Range(int total) => ((int)((long)(K - 1) * total / N), (int)((long)K * total / N));
+
+    public int PartIndex => K - 1;
+    public override string ToString() => $"{K}/{N}";
+}

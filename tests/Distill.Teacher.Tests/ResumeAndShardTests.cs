@@ -1,0 +1,100 @@
+using Distill.Cache;
+using Distill.Data;
+
+namespace Distill.Teacher.Tests;
+
+/// <summary>SIGKILL at several points then --resume, and --shard k/n, must give exactly the rows of one plain run.</summary>
+[TestClass]
+public sealed class ResumeAndShardTests
+{
+    private const int Limit = 3072, RowGroup = 256, Batch = 128;
+
+    private static async Task<(long[] Index, int[] Labels, float[] Logits)> ReadAll(string dir)
+    {
+        using var cache = LogitCacheReader.Open(dir);
+        var index = new List<long>(); var labels = new List<int>(); var logits = new List<float>();
+        await foreach (var b in cache.ReadAllAsync()) { index.AddRange(b.Index); labels.AddRange(b.Labels!); logits.AddRange(b.Logits); }
+        return (index.ToArray(), labels.ToArray(), logits.ToArray());
+    }
+
+    private static async Task<string> PlainRun()
+    {
+        var dir = TestPaths.TempDir();
+        await LogitPrecomputer.RunAsync(new PrecomputeRequest
+        {
+            TeacherPath = TestPaths.FmnistTeacher, Dataset = DatasetCatalog.Open("fashion-mnist", "test"),
+            Preprocessing = TeacherCard.Resolve(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), null, null, null),
+            OutputDirectory = dir, Device = ExecutionDevice.Cpu, BatchSize = Batch, RowGroupSize = RowGroup, Limit = Limit, Threads = 1,
+        });
+        return dir;
+    }
+
+    private static string[] Args(string dir) => new[]
+    {
+        "--teacher", TestPaths.FmnistTeacher, "--dataset", "fashion-mnist", "--split", "test", "--out", dir,
+        "--limit", $"{Limit}", "--row-group", $"{RowGroup}", "--batch", $"{Batch}", "--device", "cpu", "--threads", "1",
+    };
+
+    [TestMethod]
+    public async Task KilledRunsResumeToExactlyThePlainRun()
+    {
+        var expected = await ReadAll(await PlainRun());
+        // Kill points: before any row group is done, and after 1, 4 and 9 of 12 complete row groups.
+        foreach (int segments in new[] { 0, 1, 4, 9 })
+        {
+            var dir = TestPaths.TempDir();
+            using (var p = ToolProcess.Start(Args(dir)))
+            {
+                var work = CachePartWriter.WorkDirectoryFor(dir, 0);
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (!p.HasExited && DateTime.UtcNow < deadline &&
+                       (segments == 0 ? !Directory.Exists(work) : !Directory.Exists(work) || Directory.GetFiles(work, "seg-*.parquet").Length < segments))
+                    Thread.Sleep(5);
+                Assert.IsFalse(p.HasExited, $"the run ended before the kill point ({segments} row groups)");
+                p.Kill(entireProcessTree: true); // SIGKILL
+                p.WaitForExit();
+            }
+            // Nothing without the temporary suffix is partial: no part file yet, every segment readable.
+            Assert.IsFalse(File.Exists(Path.Combine(dir, "part-00000.parquet")));
+            foreach (var seg in Directory.GetFiles(CachePartWriter.WorkDirectoryFor(dir, 0), "seg-*.parquet"))
+                using (LogitCacheReader.Open(seg)) { }
+            Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir), "an interrupted cache must not open");
+
+            var refused = ToolProcess.Run(Args(dir));
+            Assert.AreEqual(1, refused.Code);
+            StringAssert.Contains(refused.Stderr, "--resume");
+
+            var resumed = ToolProcess.Run(Args(dir).Append("--resume").ToArray());
+            Assert.AreEqual(0, resumed.Code, resumed.Stderr);
+            var got = await ReadAll(dir);
+            CollectionAssert.AreEqual(expected.Index, got.Index, $"kill after {segments}");
+            CollectionAssert.AreEqual(expected.Labels, got.Labels);
+            CollectionAssert.AreEqual(expected.Logits, got.Logits, $"logits after kill at {segments} row groups");
+            Assert.IsFalse(Directory.Exists(CachePartWriter.WorkDirectoryFor(dir, 0)), "work folder removed once complete");
+        }
+    }
+
+    [TestMethod]
+    public async Task ThreeShardsEqualOnePlainRunAndAMissingShardIsRefused()
+    {
+        var expected = await ReadAll(await PlainRun());
+        var dir = TestPaths.TempDir();
+        foreach (var k in new[] { 2, 1, 3 })
+        {
+            var r = ToolProcess.Run(Args(dir).Concat(new[] { "--shard", $"{k}/3" }).ToArray());
+            Assert.AreEqual(0, r.Code, r.Stderr);
+            if (k == 1)
+            {
+                var e = Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir));
+                StringAssert.Contains(e.Message, "shard(s) 3/3 missing");
+            }
+        }
+        CollectionAssert.AreEqual(new[] { "part-00000.parquet", "part-00001.parquet", "part-00002.parquet" },
+            Directory.GetFiles(dir).Select(Path.GetFileName).Order().ToArray());
+        var got = await ReadAll(dir);
+        CollectionAssert.AreEqual(expected.Index, got.Index);
+        CollectionAssert.AreEqual(expected.Logits, got.Logits);
+        using var cache = LogitCacheReader.Open(dir);
+        Assert.AreEqual((long)Limit, cache.RowCount);
+    }
+}
