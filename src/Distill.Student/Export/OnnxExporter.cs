@@ -1,0 +1,329 @@
+using System.Collections;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Distill.Data;
+using Distill.Student.Export.Onnx;
+using Distill.Student.Students;
+using Google.Protobuf;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using G = Distill.Student.Export.OnnxGraphWriter;
+
+namespace Distill.Student.Export;
+
+/// <summary>What the exported graph looks like from outside: tensor names and the per-sample input shape.</summary>
+public sealed record OnnxExportOptions
+{
+    /// <summary>One sample's shape, channels first (e.g. [1, 28, 28]); the graph input is [batch, ...SampleShape].</summary>
+    public required int[] SampleShape { get; init; }
+    public string InputName { get; init; } = "input";
+    public string OutputName { get; init; } = "logits";
+    public string BatchAxisName { get; init; } = "batch";
+    public string GraphName { get; init; } = "student";
+    public string DocString { get; init; } = "";
+    /// <summary>Stored as ONNX metadata_props (ONNX Runtime: ModelMetadata.CustomMetadataMap).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Writes a TorchSharp student as an ONNX model (opset 17, IR 8, dynamic batch axis). TorchSharp has no tracer, so
+/// the graph follows the module's structure: the built-in students (<see cref="Mlp"/>, <see cref="CnnSmall"/>,
+/// <see cref="ResNet32"/>) by their known forward(), and any <see cref="Sequential"/> of supported layers in order —
+/// Linear (Gemm), Conv2d (Conv), BatchNorm2d (BatchNormalization, inference), ReLU, MaxPool2d, AvgPool2d,
+/// AdaptiveAvgPool2d (GlobalAveragePool), Flatten, Identity and Dropout (inference: identity).
+/// Anything else throws a <see cref="DistillException"/> naming the layer. Initializers keep the state_dict names.
+/// Model weights are read in their current state; call <c>eval()</c> semantics are assumed (BatchNorm running stats).
+/// </summary>
+public static class OnnxExporter
+{
+    public const int Opset = 17;
+    public const long IrVersion = 8;
+
+    public static IReadOnlyList<string> SupportedLayers { get; } = new[]
+    {
+        "Linear", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Identity", "Dropout", "Sequential",
+    };
+
+    public static ModelProto Build(nn.Module<Tensor, Tensor> module, OnnxExportOptions options)
+    {
+        var state = module.state_dict();
+        var ctx = new Context(new G(), state);
+        var input = new OnnxValue(options.InputName, options.SampleShape.Select(d => (long)d).ToArray());
+        var result = ctx.Emit(module, "", input);
+
+        var graph = ctx.G.Graph;
+        graph.Name = options.GraphName;
+        if (result.Name == input.Name || graph.Node.All(n => !n.Output.Contains(result.Name)))
+            result = result with { Name = ctx.G.Node("Identity", "output", new[] { result.Name }) };
+        foreach (var n in graph.Node)
+        {
+            for (int i = 0; i < n.Output.Count; i++) if (n.Output[i] == result.Name) n.Output[i] = options.OutputName;
+            for (int i = 0; i < n.Input.Count; i++) if (n.Input[i] == result.Name) n.Input[i] = options.OutputName;
+        }
+        graph.Input.Add(G.BatchedFloat(options.InputName, options.BatchAxisName, input.Shape));
+        graph.Output.Add(G.BatchedFloat(options.OutputName, options.BatchAxisName, result.Shape));
+
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "distill (TorchSharp)",
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
+            ModelVersion = 1,
+            DocString = options.DocString,
+            Graph = graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (k, v) in options.Metadata) model.MetadataProps.Add(new StringStringEntryProto { Key = k, Value = v });
+        return model;
+    }
+
+    /// <summary>Writes the model to <paramref name="path"/> (through a temporary file, renamed when complete).</summary>
+    public static void Save(nn.Module<Tensor, Tensor> module, string path, OnnxExportOptions options)
+    {
+        var model = Build(module, options);
+        var tmp = path + ".tmp";
+        using (var f = File.Create(tmp)) model.WriteTo(f);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private sealed class Context(G g, Dictionary<string, Tensor> state)
+    {
+        public G G { get; } = g;
+
+        private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+        private static string Show(string path) => path.Length == 0 ? "(root)" : path;
+
+        private string Param(string path, string name, bool required = true)
+        {
+            var key = Join(path, name);
+            if (state.TryGetValue(key, out var t)) return G.Initializer(key, t);
+            if (required) throw new DistillException($"cannot export layer '{Show(path)}': its {name} is missing from the state_dict");
+            return "";
+        }
+
+        private static Dictionary<string, nn.Module> Children(nn.Module m) =>
+            m.named_children().ToDictionary(c => c.name, c => c.module);
+
+        private static nn.Module Child(nn.Module m, string path, string name) =>
+            Children(m).TryGetValue(name, out var c) ? c
+                : throw new DistillException($"cannot export '{Show(path)}' ({m.GetType().Name}): submodule '{name}' not found");
+
+        public OnnxValue Emit(nn.Module m, string path, OnnxValue x)
+        {
+            switch (m)
+            {
+                case Mlp:
+                    return Emit(Child(m, path, "layers"), Join(path, "layers"), Flatten(path, x));
+                case CnnSmall:
+                {
+                    var a = Relu(path, Emit(Child(m, path, "conv1"), Join(path, "conv1"), x));
+                    var pool = Child(m, path, "pool");
+                    var b = Emit(pool, Join(path, "pool"), a);
+                    var c = Relu(path, Emit(Child(m, path, "conv2"), Join(path, "conv2"), b));
+                    var d = Emit(pool, Join(path, "pool"), c);
+                    return Emit(Child(m, path, "fc"), Join(path, "fc"), Flatten(path, d));
+                }
+                case ResNet32:
+                {
+                    var a = Relu(path, Emit(Child(m, path, "bn"), Join(path, "bn"), Emit(Child(m, path, "stem"), Join(path, "stem"), x)));
+                    var b = Emit(Child(m, path, "stages"), Join(path, "stages"), a);
+                    var c = Emit(Child(m, path, "pool"), Join(path, "pool"), b);
+                    return Emit(Child(m, path, "fc"), Join(path, "fc"), Flatten(path, c));
+                }
+                case var _ when m.GetType().DeclaringType == typeof(ResNet32) && m.GetType().Name == "BasicBlock":
+                {
+                    var children = Children(m);
+                    var a = Relu(path, Emit(children["bn1"], Join(path, "bn1"), Emit(children["conv1"], Join(path, "conv1"), x)));
+                    var b = Emit(children["bn2"], Join(path, "bn2"), Emit(children["conv2"], Join(path, "conv2"), a));
+                    var s = children.TryGetValue("shortcut", out var sc) ? Emit(sc, Join(path, "shortcut"), x) : x;
+                    if (!b.Shape.SequenceEqual(s.Shape))
+                        throw new DistillException($"cannot export '{Show(path)}': residual shapes differ ([{string.Join(",", b.Shape)}] vs [{string.Join(",", s.Shape)}])");
+                    var sum = new OnnxValue(G.Node("Add", path, new[] { b.Name, s.Name }), b.Shape);
+                    return Relu(path, sum);
+                }
+                case Sequential:
+                {
+                    foreach (var (name, child) in m.named_children()) x = Emit(child, Join(path, name), x);
+                    return x;
+                }
+                case TorchSharp.Modules.Linear: return Linear(m, path, x);
+                case Conv2d: return Conv(m, path, x);
+                case BatchNorm2d: return BatchNorm(m, path, x);
+                case ReLU: return Relu(path, x);
+                case MaxPool2d: return Pool(m, path, x, "MaxPool");
+                case AvgPool2d: return Pool(m, path, x, "AveragePool");
+                case AdaptiveAvgPool2d: return AdaptiveAvg(m, path, x);
+                case TorchSharp.Modules.Flatten: return FlattenModule(m, path, x);
+                case Identity: return x;
+                case Dropout: return x;
+            }
+            throw Unsupported(m, path);
+        }
+
+        /// <summary>The error for a module we cannot follow: names the first unsupported layer inside it, or the module itself.</summary>
+        private static DistillException Unsupported(nn.Module m, string path)
+        {
+            foreach (var (name, sub) in m.named_modules())
+            {
+                if (name.Length == 0 || sub.named_children().Any()) continue;
+                if (!IsSupportedLeaf(sub))
+                    return new DistillException($"cannot export layer '{Join(path, name)}' ({sub.GetType().Name}) to ONNX: supported layers are {string.Join(", ", SupportedLayers)}");
+            }
+            if (m.named_children().Any())
+                return new DistillException($"cannot export module '{Show(path)}' ({m.GetType().Name}) to ONNX: it has its own forward(), which the exporter cannot follow; " +
+                    $"build it as a Sequential of supported layers ({string.Join(", ", SupportedLayers)}) or use a built-in student");
+            return new DistillException($"cannot export layer '{Show(path)}' ({m.GetType().Name}) to ONNX: supported layers are {string.Join(", ", SupportedLayers)}");
+        }
+
+        private static bool IsSupportedLeaf(nn.Module m) => m is TorchSharp.Modules.Linear or Conv2d or BatchNorm2d or ReLU or MaxPool2d or AvgPool2d
+            or AdaptiveAvgPool2d or TorchSharp.Modules.Flatten or Identity or Dropout;
+
+        private OnnxValue Relu(string path, OnnxValue x) => new(G.Node("Relu", path, new[] { x.Name }), x.Shape);
+
+        private OnnxValue Flatten(string path, OnnxValue x) => x.Shape.Length == 1 ? x
+            : new(G.Node("Flatten", path, new[] { x.Name }, G.Int("axis", 1)), new[] { x.Shape.Aggregate(1L, (a, b) => a * b) });
+
+        private OnnxValue FlattenModule(nn.Module m, string path, OnnxValue x)
+        {
+            long start = Longs(m, "start_dim", 1)?[0] ?? 1, end = Longs(m, "end_dim", 1)?[0] ?? -1;
+            if (start != 1 || end != -1)
+                throw new DistillException($"cannot export layer '{Show(path)}' (Flatten): only start_dim=1, end_dim=-1 is supported, got {start}, {end}");
+            return Flatten(path, x);
+        }
+
+        private OnnxValue Linear(nn.Module m, string path, OnnxValue x)
+        {
+            if (x.Shape.Length != 1)
+                throw new DistillException($"cannot export layer '{Show(path)}' (Linear) on a [{string.Join(",", x.Shape)}] input: put a Flatten before it");
+            var w = state[Join(path, "weight")];
+            long outF = w.shape[0], inF = w.shape[1];
+            if (inF != x.Shape[0])
+                throw new DistillException($"cannot export layer '{Show(path)}' (Linear): it takes {inF} features, its input has {x.Shape[0]}");
+            var inputs = new List<string> { x.Name, Param(path, "weight") };
+            var b = Param(path, "bias", required: false);
+            if (b.Length > 0) inputs.Add(b);
+            return new(G.Node("Gemm", path, inputs, G.Int("transB", 1)), new[] { outF });
+        }
+
+        private OnnxValue Conv(nn.Module m, string path, OnnxValue x)
+        {
+            if (x.Shape.Length != 3) throw new DistillException($"cannot export layer '{Show(path)}' (Conv2d) on a [{string.Join(",", x.Shape)}] input: it needs [C,H,W]");
+            var mode = m.GetType().GetProperty("padding_mode")?.GetValue(m)?.ToString();
+            if (mode is not null && mode != "Zeros")
+                throw new DistillException($"cannot export layer '{Show(path)}' (Conv2d): padding_mode {mode} is not supported (only zeros)");
+            var w = state[Join(path, "weight")];
+            long outC = w.shape[0], kh = w.shape[2], kw = w.shape[3];
+            var stride = Longs(m, "stride", 2) ?? new[] { 1L, 1L };
+            var dilation = Longs(m, "dilation", 2) ?? new[] { 1L, 1L };
+            long groups = Longs(m, "groups", 1)?[0] ?? 1;
+            long[] pads; // ONNX order: h_begin, w_begin, h_end, w_end
+            var paddingType = m.GetType().GetProperty("padding_type")?.GetValue(m)?.ToString();
+            if (paddingType == "Same")
+            {
+                long th = dilation[0] * (kh - 1), tw = dilation[1] * (kw - 1);
+                pads = new[] { th / 2, tw / 2, th - th / 2, tw - tw / 2 };
+            }
+            else
+            {
+                var p = Longs(m, "padding", 2) ?? new[] { 0L, 0L };
+                pads = new[] { p[0], p[1], p[0], p[1] };
+            }
+            if (w.shape[1] * groups != x.Shape[0])
+                throw new DistillException($"cannot export layer '{Show(path)}' (Conv2d): it takes {w.shape[1] * groups} channels, its input has {x.Shape[0]}");
+            var inputs = new List<string> { x.Name, Param(path, "weight") };
+            var b = Param(path, "bias", required: false);
+            if (b.Length > 0) inputs.Add(b);
+            long h = Out(x.Shape[1], kh, stride[0], pads[0] + pads[2], dilation[0], false);
+            long wo = Out(x.Shape[2], kw, stride[1], pads[1] + pads[3], dilation[1], false);
+            var y = G.Node("Conv", path, inputs, G.Ints("kernel_shape", new[] { kh, kw }), G.Ints("strides", stride),
+                G.Ints("pads", pads), G.Ints("dilations", dilation), G.Int("group", groups));
+            return new(y, new[] { outC, h, wo });
+        }
+
+        private OnnxValue BatchNorm(nn.Module m, string path, OnnxValue x)
+        {
+            if (!state.ContainsKey(Join(path, "running_mean")))
+                throw new DistillException($"cannot export layer '{Show(path)}' (BatchNorm2d): track_running_stats=false is not supported (no running statistics)");
+            long c = state[Join(path, "running_mean")].shape[0];
+            if (x.Shape.Length != 3 || x.Shape[0] != c)
+                throw new DistillException($"cannot export layer '{Show(path)}' (BatchNorm2d, {c} channels) on a [{string.Join(",", x.Shape)}] input");
+            var scale = state.ContainsKey(Join(path, "weight")) ? Param(path, "weight")
+                : G.Initializer(Join(path, "weight"), Enumerable.Repeat(1f, (int)c).ToArray(), new[] { c });
+            var bias = state.ContainsKey(Join(path, "bias")) ? Param(path, "bias")
+                : G.Initializer(Join(path, "bias"), new float[c], new[] { c });
+            double eps = m.GetType().GetProperty("eps")?.GetValue(m) is { } e ? Convert.ToDouble(e) : 1e-5;
+            var y = G.Node("BatchNormalization", path, new[] { x.Name, scale, bias, Param(path, "running_mean"), Param(path, "running_var") },
+                G.Float("epsilon", (float)eps));
+            return new(y, x.Shape);
+        }
+
+        private OnnxValue Pool(nn.Module m, string path, OnnxValue x, string op)
+        {
+            string layer = m.GetType().Name;
+            if (x.Shape.Length != 3) throw new DistillException($"cannot export layer '{Show(path)}' ({layer}) on a [{string.Join(",", x.Shape)}] input: it needs [C,H,W]");
+            var k = Longs(m, "kernel_size", 2) ?? throw new DistillException($"cannot export layer '{Show(path)}' ({layer}): kernel size unknown");
+            var s = Longs(m, "stride", 2) ?? k;
+            var p = Longs(m, "padding", 2) ?? new[] { 0L, 0L };
+            var d = Longs(m, "dilation", 2) ?? new[] { 1L, 1L };
+            bool ceil = m.GetType().GetProperty("ceil_mode")?.GetValue(m) is true;
+            var attrs = new List<AttributeProto> { G.Ints("kernel_shape", k), G.Ints("strides", s), G.Ints("pads", new[] { p[0], p[1], p[0], p[1] }) };
+            if (ceil) attrs.Add(G.Int("ceil_mode", 1));
+            if (op == "MaxPool")
+            {
+                if (d.Any(v => v != 1)) attrs.Add(G.Ints("dilations", d));
+            }
+            else
+            {
+                if (m.GetType().GetProperty("divisor_override")?.GetValue(m) is long) // set: not expressible in ONNX
+                    throw new DistillException($"cannot export layer '{Show(path)}' (AvgPool2d): divisor_override is not supported");
+                bool includePad = m.GetType().GetProperty("count_include_pad")?.GetValue(m) is not false;
+                attrs.Add(G.Int("count_include_pad", includePad ? 1 : 0));
+                d = new[] { 1L, 1L };
+            }
+            long h = Out(x.Shape[1], k[0], s[0], 2 * p[0], d[0], ceil), w = Out(x.Shape[2], k[1], s[1], 2 * p[1], d[1], ceil);
+            return new(G.Node(op, path, new[] { x.Name }, attrs.ToArray()), new[] { x.Shape[0], h, w });
+        }
+
+        private OnnxValue AdaptiveAvg(nn.Module m, string path, OnnxValue x)
+        {
+            if (x.Shape.Length != 3) throw new DistillException($"cannot export layer '{Show(path)}' (AdaptiveAvgPool2d) on a [{string.Join(",", x.Shape)}] input");
+            var o = Longs(m, "output_size", 2) ?? new[] { 1L, 1L };
+            if (o[0] == 1 && o[1] == 1)
+                return new(G.Node("GlobalAveragePool", path, new[] { x.Name }), new[] { x.Shape[0], 1L, 1L });
+            if (x.Shape[1] % o[0] == 0 && x.Shape[2] % o[1] == 0)
+            {
+                var k = new[] { x.Shape[1] / o[0], x.Shape[2] / o[1] };
+                return new(G.Node("AveragePool", path, new[] { x.Name }, G.Ints("kernel_shape", k), G.Ints("strides", k)), new[] { x.Shape[0], o[0], o[1] });
+            }
+            throw new DistillException($"cannot export layer '{Show(path)}' (AdaptiveAvgPool2d): output {o[0]}×{o[1]} does not divide the input {x.Shape[1]}×{x.Shape[2]}");
+        }
+
+        private static long Out(long size, long k, long s, long padTotal, long d, bool ceil)
+        {
+            long span = size + padTotal - d * (k - 1) - 1;
+            long o = (ceil ? (span + s - 1) / s : span / s) + 1;
+            if (ceil && (o - 1) * s >= size + padTotal / 2) o--; // PyTorch: the last window must start inside the input or left padding
+            return o;
+        }
+
+        /// <summary>A hyper-parameter read by name (TorchSharp exposes long, long[], long? or tuples depending on the layer), as <paramref name="n"/> values.</summary>
+        private static long[]? Longs(object m, string name, int n)
+        {
+            var prop = m.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).FirstOrDefault(p => p.Name == name);
+            var v = prop?.GetValue(m);
+            long[]? values = v switch
+            {
+                null => null,
+                long l => new[] { l },
+                int i => new long[] { i },
+                long[] a => a,
+                int[] a => a.Select(i => (long)i).ToArray(),
+                ITuple t => Enumerable.Range(0, t.Length).Select(j => Convert.ToInt64(t[j])).ToArray(),
+                IEnumerable e => e.Cast<object>().Select(Convert.ToInt64).ToArray(),
+                _ => new[] { Convert.ToInt64(v) },
+            };
+            if (values is null || values.Length == 0) return null;
+            return values.Length == 1 && n > 1 ? Enumerable.Repeat(values[0], n).ToArray() : values;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using Distill.Cache;
+using Distill.Data;
+using Distill.Student;
+using Distill.Student.Export;
+
+namespace Distill.Tools.TrainStudent;
+
+/// <summary>
+/// <c>export --weights FILE --student NAME --out DIR [--cache DIR | --teacher-card FILE]</c>, or <c>export --run DIR</c>
+/// (model.dat, recipe.json's student): writes student.onnx, student.json and student.safetensors.
+/// </summary>
+public static class ExportCommand
+{
+    public static Command Create()
+    {
+        var weights = new Option<string?>("--weights") { Description = "TorchSharp weights (model.dat from a run or a checkpoint)" };
+        var run = new Option<string?>("--run") { Description = "Run directory of train-student (model.dat and recipe.json); replaces --weights/--student" };
+        var student = new Option<string?>("--student") { Description = $"Student architecture: {string.Join(", ", StudentRegistry.Names)}" };
+        var cache = new Option<string?>("--cache") { Description = "Logits cache the student was trained on (input/output names, shape, preprocessing)" };
+        var card = new Option<string?>("--teacher-card") { Description = "Teacher card JSON (default: models/STEM/STEM.json for the cache's teacher, else models/fmnist-resnet/fmnist-resnet.json)" };
+        var outDir = new Option<string?>("--out") { Description = "Output directory (default: the run directory)" };
+        var cmd = new Command("export", "Export a trained student as ONNX (opset 17) + card JSON + safetensors");
+        foreach (var o in new Option[] { weights, run, student, cache, card, outDir }) cmd.Options.Add(o);
+        cmd.SetAction((ParseResult p) =>
+        {
+            try
+            {
+                var runDir = p.GetValue(run);
+                var w = p.GetValue(weights) ?? (runDir is not null ? Path.Combine(runDir, "model.dat") : throw new DistillException("give --weights FILE or --run DIR"));
+                var name = p.GetValue(student) ?? (runDir is not null ? Distill.Student.Training.Recipe.Load(Path.Combine(runDir, "recipe.json")).Student
+                    : throw new DistillException("give --student NAME"));
+                var o = p.GetValue(outDir) ?? runDir ?? throw new DistillException("give --out DIR");
+                StudentExportSpec spec;
+                if (p.GetValue(cache) is { } c)
+                {
+                    using var reader = LogitCacheReader.Open(c);
+                    spec = StudentExportSpec.FromCache(reader.Metadata, p.GetValue(card));
+                }
+                else
+                {
+                    var cardPath = p.GetValue(card) ?? Path.Combine("models", "fmnist-resnet", "fmnist-resnet.json");
+                    if (!File.Exists(cardPath)) throw new DistillException($"teacher card {cardPath} not found: give --cache or --teacher-card");
+                    spec = StudentExportSpec.FromTeacherCard(cardPath);
+                }
+                if (!File.Exists(w)) throw new DistillException($"weights {w} not found");
+                using var model = StudentRegistry.Create(name, spec.SampleShape, spec.ClassCount);
+                model.load(w);
+                model.eval();
+                var r = StudentExport.WriteAll(model, name, spec, o);
+                Console.WriteLine($"{r.OnnxPath}\n{r.CardPath}\n{r.SafetensorsPath}\n{r.Parameters:N0} parameters");
+                return 0;
+            }
+            catch (DistillException e)
+            {
+                Console.Error.WriteLine("error: " + e.Message);
+                return 2;
+            }
+        });
+        return cmd;
+    }
+}
