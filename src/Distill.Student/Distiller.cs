@@ -1,5 +1,7 @@
 using Distill.Data;
+using Distill.Student.Export;
 using Distill.Student.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distill.Student;
@@ -35,13 +37,22 @@ public static class Distiller
         return trainer.Run(outDir, resume, events, ct);
     }
 
-    /// <summary>Builds the recipe's student (seeded) and trains it.</summary>
-    public static Task<TrainResult> TrainAsync(TrainingData data, Recipe recipe, string? outDir = null, bool resume = false,
+    /// <summary>
+    /// Builds the recipe's student (seeded), trains it and, with an output directory, exports it there:
+    /// student.onnx, student.json (its card) and student.safetensors (<see cref="StudentExport"/>).
+    /// </summary>
+    public static async Task<TrainResult> TrainAsync(TrainingData data, Recipe recipe, string? outDir = null, bool resume = false,
         TrainerEvents? events = null, CancellationToken ct = default)
     {
         manual_seed(recipe.Seed);
         var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
-        return TrainAsync(student, data, recipe, outDir, resume, null, events, ct);
+        var result = await TrainAsync(student, data, recipe, outDir, resume, null, events, ct);
+        if (outDir is not null)
+        {
+            student.to(CPU);
+            StudentExport.WriteAll(student, recipe.Student, StudentExportSpec.FromCache(data.Cache.Metadata), outDir);
+        }
+        return result;
     }
 
     public static Device ResolveDevice(string name) => name switch

@@ -9,6 +9,7 @@ var root = new RootCommand("Train a student on a teacher's cached logits (stage 
 TrainCommand.AddTo(root);
 root.Subcommands.Add(SyntheticCommand.Create());
 root.Subcommands.Add(LossEvalCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.SetAction(async (ParseResult p, CancellationToken ct) =>
 {
     bool verbose = p.GetValue(TrainCommand.Verbose);
