@@ -37,6 +37,8 @@ public static class ExportCommand
                     using var reader = LogitCacheReader.Open(c);
                     spec = StudentExportSpec.FromCache(reader.Metadata, p.GetValue(card));
                 }
+                else if (p.GetValue(card) is null && runDir is not null && File.Exists(Path.Combine(runDir, StudentExport.CardFile)))
+                    spec = StudentExportSpec.FromTeacherCard(Path.Combine(runDir, StudentExport.CardFile)); // the run's own card
                 else
                 {
                     var cardPath = p.GetValue(card) ?? Path.Combine("models", "fmnist-resnet", "fmnist-resnet.json");
@@ -45,7 +47,11 @@ public static class ExportCommand
                 }
                 if (!File.Exists(w)) throw new DistillException($"weights {w} not found");
                 using var model = StudentRegistry.Create(name, spec.SampleShape, spec.ClassCount);
-                model.load(w);
+                try { model.load(w); }
+                catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
+                {
+                    throw new DistillException($"weights {w} do not fit a {name} for [{string.Join(",", spec.SampleShape)}] inputs and {spec.ClassCount} classes ({e.Message.Split('.')[0]}); give the --cache it was trained on");
+                }
                 model.eval();
                 var r = StudentExport.WriteAll(model, name, spec, o);
                 Console.WriteLine($"{r.OnnxPath}\n{r.CardPath}\n{r.SafetensorsPath}\n{r.Parameters:N0} parameters");
@@ -54,7 +60,7 @@ public static class ExportCommand
             catch (DistillException e)
             {
                 Console.Error.WriteLine("error: " + e.Message);
-                return 2;
+                return 1;
             }
         });
         return cmd;
