@@ -94,10 +94,7 @@ public sealed class CachePartWriter : IAsyncDisposable
         int c = _metadata.ClassCount;
         for (int r = 0; r < rows; r++)
         {
-            var row = logits.Slice(r * c, c);
-            int best = 0;
-            for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
-            if (best == labels[r]) _correct++;
+            if (LogitBatch.ArgMax(logits.Slice(r * c, c)) == labels[r]) _correct++;
         }
     }
 

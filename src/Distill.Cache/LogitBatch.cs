@@ -27,4 +27,15 @@ public sealed class LogitBatch
     public int[]? Views { get; init; }
 
     public ReadOnlySpan<float> RowLogits(int row) => Logits.AsSpan(row * ClassCount, ClassCount);
+
+    /// <summary>Top-1 class of row <paramref name="row"/>.</summary>
+    public int RowArgMax(int row) => ArgMax(RowLogits(row));
+
+    /// <summary>Index of the largest value (the first one on ties): a row's top-1 class.</summary>
+    public static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int k = 1; k < row.Length; k++) if (row[k] > row[best]) best = k;
+        return best;
+    }
 }

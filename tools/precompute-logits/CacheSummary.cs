@@ -17,10 +17,7 @@ internal static class CacheSummary
             if (b.Labels == null) continue;
             for (int r = 0; r < b.Rows; r++)
             {
-                var row = b.RowLogits(r);
-                int best = 0;
-                for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
-                if (best == b.Labels[r]) correct++;
+                if (b.RowArgMax(r) == b.Labels[r]) correct++;
                 labelled++;
             }
         }

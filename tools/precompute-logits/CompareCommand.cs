@@ -34,15 +34,12 @@ internal static class CompareCommand
                 if (bb == null || ib == bb.Rows) { await eb.MoveNextAsync(); bb = eb.Current; ib = 0; }
                 if (ba.Index[ia] != bb.Index[ib]) throw new DistillException($"row {row}: index {ba.Index[ia]} vs {bb.Index[ib]}");
                 var ra = ba.RowLogits(ia); var rb = bb.RowLogits(ib);
-                int amA = 0, amB = 0;
                 for (int k = 0; k < c; k++)
                 {
                     double d = Math.Abs(ra[k] - rb[k]);
                     if (d > maxDiff) { maxDiff = d; worstRow = ba.Index[ia]; }
-                    if (ra[k] > ra[amA]) amA = k;
-                    if (rb[k] > rb[amB]) amB = k;
                 }
-                if (amA != amB) argmaxDisagree++;
+                if (LogitBatch.ArgMax(ra) != LogitBatch.ArgMax(rb)) argmaxDisagree++;
                 ia++; ib++;
             }
             Console.WriteLine($"rows: {x.RowCount:N0} × {c}; max |Δ logit| = {maxDiff:E3} (sample {worstRow}); top-1 disagreements: {argmaxDisagree}");

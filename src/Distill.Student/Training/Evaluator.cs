@@ -48,9 +48,7 @@ public sealed class Evaluator
             var rows = await cache.ReadRowGroupAsync(g, ct);
             for (int r = 0; r < rows.Rows; r++)
             {
-                var row = rows.Logits.AsSpan(r * c, c);
-                int best = 0;
-                for (int k = 1; k < c; k++) if (row[k] > row[best]) best = k;
+                int best = Distill.Cache.LogitBatch.ArgMax(rows.Logits.AsSpan(r * c, c));
                 long idx = rows.Index[r];
                 if (idx < 0 || idx >= count) throw new DistillException($"the test cache refers to sample {idx}, the test split has {count}");
                 top[idx] = best;
