@@ -8,18 +8,15 @@ namespace Distill.Cache;
 /// <c>.part-NNNNN.work/</c> (temporary name, then rename). A resumed run keeps the contiguous complete segments made
 /// for the same teacher, data and shard, copies them into a new part file and continues after them; completing removes
 /// the work folder.
+/// Rows are numbered sample × views + view, so a part covers rows [FirstRow, EndRow).
 /// </summary>
 public sealed class CachePartWriter : IAsyncDisposable
 {
     private readonly string _directory, _workDir;
     private readonly CacheMetadata _metadata;
     private readonly int _rowGroupSize, _part;
-    private readonly long[] _index;
-    private readonly int[]? _labels;
-    private readonly float[] _logits;
-    private int _buffered;
     private long _nextRow, _correct;
-    private LogitCacheWriter? _final;
+    private LogitCacheWriter? _final, _segment;
 
     /// <summary>Rows this part must hold: [FirstRow, EndRow).</summary>
     public long FirstRow { get; }
@@ -33,12 +30,12 @@ public sealed class CachePartWriter : IAsyncDisposable
     {
         _directory = dir; _workDir = work; _metadata = meta; _rowGroupSize = rowGroupSize; _part = part;
         FirstRow = first; EndRow = end; ResumeRow = resume; _nextRow = resume;
-        _index = new long[rowGroupSize];
-        _labels = meta.HasLabels ? new int[rowGroupSize] : null;
-        _logits = new float[rowGroupSize * meta.ClassCount];
     }
 
     public static string WorkDirectoryFor(string dir, int part) => Path.Combine(dir, $".part-{part:00000}.work");
+
+    /// <summary>Row number of row <paramref name="r"/> of <paramref name="b"/>: sample × views + view.</summary>
+    public static long RowNumber(LogitBatch b, int r, int views) => b.Index[r] * views + (b.Views?[r] ?? 0);
 
     /// <summary>
     /// Prepares part <paramref name="part"/> covering rows [first, end). With <paramref name="resume"/>, complete
@@ -82,20 +79,17 @@ public sealed class CachePartWriter : IAsyncDisposable
             for (int g = 0; g < seg.RowGroupCount; g++)
             {
                 var b = await seg.ReadRowGroupAsync(g, ct);
-                CountCorrect(b.Logits, b.Labels, b.Rows);
-                await _final!.WriteBatchAsync(b, ct);
+                CountCorrect(b);
+                await _final!.WriteAsync(b, ct);
             }
         }
     }
 
-    private void CountCorrect(ReadOnlySpan<float> logits, int[]? labels, int rows)
+    private void CountCorrect(LogitBatch b)
     {
-        if (labels == null) return;
-        int c = _metadata.ClassCount;
-        for (int r = 0; r < rows; r++)
-        {
-            if (LogitBatch.ArgMax(logits.Slice(r * c, c)) == labels[r]) _correct++;
-        }
+        if (b.Labels == null || !_metadata.IsClassifier) return;
+        for (int r = 0; r < b.Rows; r++)
+            if (b.RowArgMax(r) == b.Labels[r]) _correct++;
     }
 
     private static string SegmentName(long firstRow) => $"seg-{firstRow:000000000000}.parquet";
@@ -118,7 +112,7 @@ public sealed class CachePartWriter : IAsyncDisposable
                         throw new DistillException(
                             $"{work} was left by a run with another teacher, data or shard; pass --overwrite to start over");
                     var b = await seg.ReadRowGroupAsync(0, ct);
-                    if (Path.GetFileName(file) == SegmentName(next) && b.Rows > 0 && b.Index[0] == next
+                    if (Path.GetFileName(file) == SegmentName(next) && b.Rows > 0 && RowNumber(b, 0, meta.Views) == next
                         && (b.Rows == rowGroupSize || next + b.Rows == end))
                     {
                         next += b.Rows;
@@ -134,48 +128,54 @@ public sealed class CachePartWriter : IAsyncDisposable
         return next;
     }
 
-    /// <summary>Appends rows in index order, starting at <see cref="ResumeRow"/>.</summary>
-    public async Task WriteAsync(ReadOnlyMemory<long> index, ReadOnlyMemory<int> labels, ReadOnlyMemory<float> logits,
-        CancellationToken ct = default)
+    /// <summary>Appends the rows of <paramref name="b"/> in row order, starting at <see cref="ResumeRow"/>.</summary>
+    public async Task WriteAsync(LogitBatch b, CancellationToken ct = default)
     {
-        int c = _metadata.ClassCount;
-        for (int done = 0; done < index.Length;)
+        await _final!.WriteAsync(b, ct);
+        CountCorrect(b);
+        for (int done = 0; done < b.Rows;)
         {
-            int n = Math.Min(index.Length - done, _rowGroupSize - _buffered);
-            index.Span.Slice(done, n).CopyTo(_index.AsSpan(_buffered));
-            if (_labels != null) labels.Span.Slice(done, n).CopyTo(_labels.AsSpan(_buffered));
-            logits.Span.Slice(done * c, n * c).CopyTo(_logits.AsSpan(_buffered * c));
-            _buffered += n; done += n;
-            if (_buffered == _rowGroupSize) await FlushSegmentAsync(ct);
+            _segment ??= await LogitCacheWriter.CreateAsync(_workDir, _metadata, overwrite: true, _rowGroupSize,
+                ct: ct, fileName: SegmentName(_nextRow));
+            int n = (int)Math.Min(b.Rows - done, _rowGroupSize - _segment.RowsAccepted);
+            await _segment.WriteAsync(Slice(b, done, n), ct);
+            done += n; _nextRow += n;
+            if (_segment.RowsAccepted == _rowGroupSize) await CloseSegmentAsync(ct);
         }
     }
 
-    private async Task FlushSegmentAsync(CancellationToken ct)
+    private async Task CloseSegmentAsync(CancellationToken ct)
     {
-        if (_buffered == 0) return;
-        int n = _buffered, c = _metadata.ClassCount;
-        await using (var w = await LogitCacheWriter.CreateAsync(_workDir, _metadata, overwrite: true, _rowGroupSize,
-            ct: ct, fileName: SegmentName(_nextRow)))
+        if (_segment == null) return;
+        // No fsync per segment: a segment lost to a power cut is found unreadable on --resume and recomputed.
+        await _segment.CompleteAsync(ct, durable: false);
+        await _segment.DisposeAsync();
+        _segment = null;
+    }
+
+    private LogitBatch Slice(LogitBatch b, int start, int n)
+    {
+        if (start == 0) return n == b.Rows ? b : new LogitBatch
         {
-            await w.WriteAsync(_index.AsMemory(0, n), _labels != null ? _labels.AsMemory(0, n) : default,
-                _logits.AsMemory(0, n * c), ct: ct);
-            // No fsync per segment: a segment lost to a power cut is found unreadable on --resume and recomputed.
-            await w.CompleteAsync(ct, durable: false);
-        }
-        await _final!.WriteAsync(_index.AsMemory(0, n), _labels != null ? _labels.AsMemory(0, n) : default,
-            _logits.AsMemory(0, n * c), ct: ct);
-        CountCorrect(_logits.AsSpan(0, n * c), _labels, n);
-        _nextRow += n;
-        _buffered = 0;
+            Rows = n, ClassCount = b.ClassCount, Width = b.Width, Index = b.Index, Labels = b.Labels, Logits = b.Logits,
+            Views = b.Views, CropX = b.CropX, CropY = b.CropY, Flip = b.Flip, Extra = b.Extra,
+        };
+        T[]? Part<T>(T[]? a, int width) => a?[(start * width)..((start + n) * width)];
+        return new LogitBatch
+        {
+            Rows = n, ClassCount = b.ClassCount, Width = b.Width, Index = Part(b.Index, 1)!, Labels = Part(b.Labels, 1),
+            Logits = Part(b.Logits, b.Width)!, Views = Part(b.Views, 1), CropX = Part(b.CropX, 1), CropY = Part(b.CropY, 1),
+            Flip = Part(b.Flip, 1), Extra = b.Extra.Select((e, j) => Part(e, _metadata.Outputs[j + 1].Width)!).ToArray(),
+        };
     }
 
     /// <summary>
-    /// Writes the last row group, completes the part file (fsync, rename) and removes the work folder. Returns the
-    /// final path and the number of rows whose argmax equals their label.
+    /// Completes the part file (fsync, rename) and removes the work folder. Returns the final path and the number of
+    /// rows whose argmax equals their label.
     /// </summary>
     public async Task<(string Path, long Correct)> CompleteAsync(CancellationToken ct = default)
     {
-        await FlushSegmentAsync(ct);
+        await CloseSegmentAsync(ct);
         if (_nextRow != EndRow)
             throw new InvalidOperationException($"part {_part} has rows up to {_nextRow}, expected {EndRow}");
         var path = await _final!.CompleteAsync(ct);
@@ -183,9 +183,10 @@ public sealed class CachePartWriter : IAsyncDisposable
         return (path, _correct);
     }
 
-    // An abandoned part loses its .tmp file; the complete segments stay for --resume.
+    // An abandoned part loses its .tmp files; the complete segments stay for --resume.
     public async ValueTask DisposeAsync()
     {
+        if (_segment != null) await _segment.DisposeAsync();
         if (_final != null) await _final.DisposeAsync();
     }
 }

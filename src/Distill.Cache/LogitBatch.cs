@@ -1,16 +1,22 @@
 namespace Distill.Cache;
 
-/// <summary>One row group of a cache: <see cref="Rows"/> samples with their index, label and C logits each.</summary>
+/// <summary>
+/// Rows of a cache: a row group read back, or rows about to be written. Arrays may be longer than needed; only the
+/// first <see cref="Rows"/> rows count.
+/// </summary>
 public sealed class LogitBatch
 {
     public required int Rows { get; init; }
     public required int ClassCount { get; init; }
+    private readonly int _width;
+    /// <summary>Floats per row of <see cref="Logits"/>: C for class logits, C·H·W for a dense map (defaults to C).</summary>
+    public int Width { get => _width > 0 ? _width : ClassCount; init => _width = value; }
     /// <summary>Position of each row's sample in the dataset split.</summary>
     public required long[] Index { get; init; }
     /// <summary>True labels, or null when the dataset has none.</summary>
     public int[]? Labels { get; init; }
     /// <summary>
-    /// Row-major Rows × ClassCount logits. For a top-k cache these are log-probabilities: exact for the stored classes,
+    /// Row-major Rows × Width values. For a top-k cache these are log-probabilities: exact for the stored classes,
     /// and the tail mass spread evenly over the other classes (the FKD/ReLabel convention); softmax of a row gives
     /// that distribution back.
     /// </summary>
@@ -25,8 +31,14 @@ public sealed class LogitBatch
     public double[]? LogSumExp { get; init; }
     /// <summary>Augmentation view per row, or null when views are not cached.</summary>
     public int[]? Views { get; init; }
+    /// <summary>Per row: the crop offsets and the horizontal flip (0/1) the view was made with (see Distill.Data.Augmentation).</summary>
+    public int[]? CropX { get; init; }
+    public int[]? CropY { get; init; }
+    public int[]? Flip { get; init; }
+    /// <summary>The other stored outputs, in <see cref="CacheMetadata.Outputs"/> order after the first (row-major, float32).</summary>
+    public IReadOnlyList<float[]> Extra { get; init; } = Array.Empty<float[]>();
 
-    public ReadOnlySpan<float> RowLogits(int row) => Logits.AsSpan(row * ClassCount, ClassCount);
+    public ReadOnlySpan<float> RowLogits(int row) => Logits.AsSpan(row * Width, Width);
 
     /// <summary>Top-1 class of row <paramref name="row"/>.</summary>
     public int RowArgMax(int row) => ArgMax(RowLogits(row));

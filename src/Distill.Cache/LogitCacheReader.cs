@@ -13,8 +13,8 @@ namespace Distill.Cache;
 public sealed class LogitCacheReader : IDisposable
 {
     private sealed record Part(string Path, FileStream Stream, ParquetReader Reader, CacheMetadata Metadata, DataField Index,
-        DataField? Label, DataField? View, DataField? Logits, DataField? Half, DataField? TopIndex, DataField? TopLogits,
-        DataField? LogSumExp, SemaphoreSlim Gate);
+        DataField? Label, DataField? Logits, DataField? Half, DataField? TopIndex, DataField? TopLogits,
+        DataField? LogSumExp, DataField[]? ViewFields, DataField[] Extra, SemaphoreSlim Gate);
 
     private readonly List<Part> _parts;
     private readonly List<(int Part, int Group, int Rows, long FirstRow)> _groups;
@@ -129,8 +129,16 @@ public sealed class LogitCacheReader : IDisposable
                 default: logits = Need(List(CacheSchema.LogitsColumn, typeof(float)), "LIST<FLOAT> column 'logits'"); break;
             }
             if (meta.ClassCount <= 0) throw new DistillException($"{file}: invalid class count {meta.ClassCount}");
-            return new Part(file, stream, reader, meta, index, Scalar(CacheSchema.LabelColumn, typeof(int)),
-                Scalar(CacheSchema.ViewColumn, typeof(int)), logits, half, topIndex, topLogits, lse, new SemaphoreSlim(1));
+            if (meta.Encoding.IsTopK && !meta.IsClassifier) throw new DistillException($"{file}: a top-k cache of a dense output");
+            DataField[]? views = meta.HasViews
+                ? new[] { CacheSchema.ViewColumn, CacheSchema.CropXColumn, CacheSchema.CropYColumn, CacheSchema.FlipColumn }
+                    .Select(c => Need(Scalar(c, typeof(int)), $"INT32 column '{c}'")).ToArray()
+                : null;
+            var extra = meta.Outputs.Skip(1).Select(o => Need(List(o.Column, typeof(float)), $"LIST<FLOAT> column '{o.Column}'")).ToArray();
+            DataField? label = Scalar(CacheSchema.LabelColumn, typeof(int));
+            if (meta.HasLabels && label == null) throw new DistillException($"{file}: wrong schema (no INT32 column 'label')");
+            return new Part(file, stream, reader, meta, index, label, logits, half, topIndex, topLogits, lse, views, extra,
+                new SemaphoreSlim(1));
         }
         catch (Exception e)
         {
@@ -164,36 +172,39 @@ public sealed class LogitCacheReader : IDisposable
     {
         var (p, g, rows, _) = _groups[group];
         var part = _parts[p];
-        int c = Metadata.ClassCount;
+        int c = Metadata.ClassCount, w = Metadata.Width;
         await part.Gate.WaitAsync(ct);
         try
         {
-            if ((long)rows * c > 1L << 28)
-                throw new DistillException($"{part.Path}: row group {g} claims {rows} rows × {c} classes (corrupt?)");
+            long values = (long)rows * (w + Metadata.Outputs.Skip(1).Sum(o => (long)o.Width));
+            if (values > 1L << 28)
+                throw new DistillException($"{part.Path}: row group {g} claims {rows} rows × {values / Math.Max(rows, 1)} values (corrupt?)");
             using var rg = part.Reader.OpenRowGroupReader(g);
             var index = new long[rows];
             await rg.ReadRawAsync<long>(part.Index, index, null, null, ct);
-            int[]? labels = null, views = null;
+            int[]? labels = null;
             if (part.Label != null) await rg.ReadRawAsync<int>(part.Label, labels = new int[rows], null, null, ct);
-            if (part.View != null) await rg.ReadRawAsync<int>(part.View, views = new int[rows], null, null, ct);
-            var logits = new float[(long)rows * c];
+            var viewColumns = new int[part.ViewFields?.Length ?? 0][];
+            for (int v = 0; v < viewColumns.Length; v++)
+                await rg.ReadRawAsync<int>(part.ViewFields![v], viewColumns[v] = new int[rows], null, null, ct);
+            var logits = new float[(long)rows * w];
             int k = 0;
             int[]? topIndex = null;
             float[]? topLogits = null;
             double[]? lse = null;
             if (part.Logits != null)
                 // Every row holds exactly C logits, so the list's values are one contiguous row-major block.
-                await ReadFullListsAsync(rg, part.Logits, logits, c, part.Path, g, ct);
+                await ReadFullListsAsync(rg, part.Logits, logits, w, part.Path, g, ct);
             else if (part.Half != null)
             {
                 var bytes = new byte[rows][];
                 await rg.ReadAsync(part.Half, bytes, null, ct);
                 for (int r = 0; r < rows; r++)
                 {
-                    if (bytes[r] is not { } b || b.Length != 2 * c)
-                        throw new DistillException($"{part.Path}: row group {g} row {r} does not hold {c} float16 logits");
-                    for (int j = 0; j < c; j++)
-                        logits[(long)r * c + j] = (float)System.Buffers.Binary.BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * j));
+                    if (bytes[r] is not { } b || b.Length != 2 * w)
+                        throw new DistillException($"{part.Path}: row group {g} row {r} does not hold {w} float16 logits");
+                    for (int j = 0; j < w; j++)
+                        logits[(long)r * w + j] = (float)System.Buffers.Binary.BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * j));
                 }
             }
             else
@@ -213,17 +224,24 @@ public sealed class LogitCacheReader : IDisposable
                     TopK.Complete(topIndex.AsSpan(r * k, k), topLogits.AsSpan(r * k, k), lse[r], logits.AsSpan(r * c, c));
                 }
             }
-            for (int i = 0; i < logits.Length; i++)
-                if (!float.IsFinite(logits[i]))
-                    throw new DistillException(
-                        $"{part.Path}: row group {g} holds {(float.IsNaN(logits[i]) ? "NaN" : "infinite")} logits for sample {index[i / c]} (class {i % c})");
+            CheckFinite(logits, w, "logits", index, part.Path, g);
+            var extra = new float[part.Extra.Length][];
+            for (int j = 0; j < extra.Length; j++)
+            {
+                var o = Metadata.Outputs[j + 1];
+                await ReadFullListsAsync(rg, part.Extra[j], extra[j] = new float[(long)rows * o.Width], o.Width, part.Path, g, ct);
+                CheckFinite(extra[j], o.Width, $"'{o.Column}' values", index, part.Path, g);
+            }
             if (labels != null)
                 foreach (var y in labels)
                     if ((uint)y >= (uint)c) throw new DistillException($"{part.Path}: row group {g} holds label {y} outside [0, {c})");
+            if (viewColumns.Length > 0) CheckViews(viewColumns[0], Metadata.Views, part.Path, g);
             return new LogitBatch
             {
-                Rows = rows, ClassCount = c, Index = index, Labels = labels, Logits = logits, Views = views,
-                TopK = k, TopIndex = topIndex, TopLogits = topLogits, LogSumExp = lse,
+                Rows = rows, ClassCount = c, Width = w, Index = index, Labels = labels, Logits = logits,
+                Views = viewColumns.ElementAtOrDefault(0), CropX = viewColumns.ElementAtOrDefault(1),
+                CropY = viewColumns.ElementAtOrDefault(2), Flip = viewColumns.ElementAtOrDefault(3),
+                TopK = k, TopIndex = topIndex, TopLogits = topLogits, LogSumExp = lse, Extra = extra,
             };
         }
         catch (Exception e) when (e is not DistillException and not OperationCanceledException)
@@ -255,6 +273,20 @@ public sealed class LogitCacheReader : IDisposable
             throw new DistillException($"cache {Directory} has sample shape [{string.Join(",", m.SampleShape)}], dataset has [{string.Join(",", dataset.SampleShape)}]");
         if (dataset.ClassCount is int k && k > m.ClassCount)
             throw new DistillException($"cache {Directory} has {m.ClassCount} classes but {dataset.Name} has labels up to {k - 1}");
+    }
+
+    private static void CheckFinite(float[] values, int width, string what, long[] index, string path, int group)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw new DistillException(
+                    $"{path}: row group {group} holds {(float.IsNaN(values[i]) ? "NaN" : "infinite")} {what} for sample {index[i / width]} ({(what == "logits" ? "class" : "value")} {i % width})");
+    }
+
+    private static void CheckViews(int[] views, int count, string path, int group)
+    {
+        foreach (var v in views)
+            if ((uint)v >= (uint)count) throw new DistillException($"{path}: row group {group} holds view {v} outside [0, {count})");
     }
 
     private static async Task ReadFullListsAsync<T>(ParquetRowGroupReader rg, DataField field, T[] values, int width,

@@ -15,18 +15,19 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     private readonly FileStream _stream;
     private readonly ParquetWriter _writer;
     private readonly ParquetSchema _schema;
+    private readonly CacheMetadata _metadata;
     private readonly CacheEncoding _encoding;
-    private readonly int _k;
+    private readonly int _width, _k, _rowGroupSize;
+    private readonly int[] _extraWidth;
+    // One row group being filled.
+    private readonly long[] _index;
+    private readonly int[]? _labels, _views, _cropX, _cropY, _flip;
+    private readonly float[] _logits;
+    private readonly float[][] _extra;
     private readonly int[] _topIndex;
     private readonly float[] _topLogits;
     private readonly double[] _lse;
-    private readonly int[] _topDefinition, _topRepetition;
-    private readonly CacheMetadata _metadata;
-    private readonly int _classCount, _rowGroupSize;
-    private readonly long[] _index;
-    private readonly int[]? _labels, _views;
-    private readonly float[] _logits;
-    private readonly int[] _definitionLevels, _repetitionLevels;
+    private readonly Dictionary<int, (int[] Definition, int[] Repetition)> _levels = new();
     private int _buffered;
     private bool _completed, _disposed;
 
@@ -34,31 +35,25 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     public string FinalPath { get; }
     public long RowsWritten { get; private set; }
     public int RowGroupsWritten { get; private set; }
+    /// <summary>Rows accepted so far (written or buffered).</summary>
+    public long RowsAccepted => RowsWritten + _buffered;
 
     private LogitCacheWriter(FileStream stream, ParquetWriter writer, ParquetSchema schema, CacheMetadata metadata,
-        int rowGroupSize, bool views, string tempPath, string finalPath)
+        int rowGroupSize, string tempPath, string finalPath)
     {
-        _stream = stream; _writer = writer; _schema = schema; _metadata = metadata;
-        _classCount = metadata.ClassCount; _rowGroupSize = rowGroupSize;
+        _stream = stream; _writer = writer; _schema = schema; _metadata = metadata; _rowGroupSize = rowGroupSize;
         _encoding = metadata.Encoding;
+        _width = metadata.Width;
         _k = _encoding.IsTopK ? _encoding.TopK : 0;
-        if (_k > _classCount) throw new DistillException($"--top-k {_k} exceeds the {_classCount} classes");
         _index = new long[rowGroupSize];
         _labels = metadata.HasLabels ? new int[rowGroupSize] : null;
-        _views = views ? new int[rowGroupSize] : null;
-        _logits = new float[rowGroupSize * _classCount];
-        // A full list per row: every value is defined (level 2); repetition level 0 starts a row, 1 continues it.
-        _definitionLevels = new int[_logits.Length];
-        _repetitionLevels = new int[_logits.Length];
-        Array.Fill(_definitionLevels, 2);
-        for (int i = 0; i < _repetitionLevels.Length; i++) _repetitionLevels[i] = i % _classCount == 0 ? 0 : 1;
+        if (metadata.HasViews) { _views = new int[rowGroupSize]; _cropX = new int[rowGroupSize]; _cropY = new int[rowGroupSize]; _flip = new int[rowGroupSize]; }
+        _logits = new float[(long)rowGroupSize * _width];
+        _extraWidth = metadata.Outputs.Skip(1).Select(o => o.Width).ToArray();
+        _extra = _extraWidth.Select(w => new float[(long)rowGroupSize * w]).ToArray();
         _topIndex = new int[rowGroupSize * _k];
         _topLogits = new float[rowGroupSize * _k];
         _lse = new double[_k > 0 ? rowGroupSize : 0];
-        _topDefinition = new int[_topIndex.Length];
-        _topRepetition = new int[_topIndex.Length];
-        Array.Fill(_topDefinition, 2);
-        for (int i = 0; i < _topRepetition.Length; i++) _topRepetition[i] = i % _k == 0 ? 0 : 1;
         TempPath = tempPath; FinalPath = finalPath;
     }
 
@@ -67,10 +62,12 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     /// Refuses to replace an existing complete part unless <paramref name="overwrite"/>.
     /// </summary>
     public static async Task<LogitCacheWriter> CreateAsync(string directory, CacheMetadata metadata, bool overwrite,
-        int rowGroupSize = 2048, int part = 0, bool views = false, CancellationToken ct = default, string? fileName = null)
+        int rowGroupSize = 2048, int part = 0, CancellationToken ct = default, string? fileName = null)
     {
         if (rowGroupSize <= 0) throw new DistillException("row group size must be positive");
         if (metadata.ClassCount <= 0) throw new DistillException("class count must be positive");
+        if (metadata.Encoding.TopK > metadata.ClassCount) throw new DistillException($"--top-k {metadata.Encoding.TopK} exceeds the {metadata.ClassCount} classes");
+        if (metadata.Encoding.IsTopK && !metadata.IsClassifier) throw new DistillException("--top-k needs class logits [N, C], not a dense output");
         var finalPath = Path.Combine(directory, fileName ?? CacheSchema.PartName(part));
         if (File.Exists(finalPath) && !overwrite)
             throw new DistillException($"{directory} already holds a cache (pass --overwrite to replace it)");
@@ -85,7 +82,7 @@ public sealed class LogitCacheWriter : IAsyncDisposable
         { throw new DistillException($"cannot write to {directory}: {e.Message}", e); }
         try
         {
-            var schema = CacheSchema.Create(metadata.HasLabels, views, metadata.Encoding);
+            var schema = CacheSchema.Create(metadata);
             // Logits do not compress (see docs/cache-format.md); never rely on Parquet.Net's default level.
             var options = new ParquetOptions
             {
@@ -93,7 +90,7 @@ public sealed class LogitCacheWriter : IAsyncDisposable
                 CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
             };
             var writer = await ParquetWriter.CreateAsync(schema, stream, options, false, ct);
-            return new LogitCacheWriter(stream, writer, schema, metadata, rowGroupSize, views, tempPath, finalPath);
+            return new LogitCacheWriter(stream, writer, schema, metadata, rowGroupSize, tempPath, finalPath);
         }
         catch
         {
@@ -103,46 +100,64 @@ public sealed class LogitCacheWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Appends rows (index ascending); <paramref name="logits"/> holds rows × C values.</summary>
-    public async Task WriteAsync(ReadOnlyMemory<long> index, ReadOnlyMemory<int> labels, ReadOnlyMemory<float> logits,
-        ReadOnlyMemory<int> views = default, CancellationToken ct = default)
+    /// <summary>Appends rows (index ascending) of a plain cache: <paramref name="logits"/> holds rows × C values.</summary>
+    public Task WriteAsync(ReadOnlyMemory<long> index, ReadOnlyMemory<int> labels, ReadOnlyMemory<float> logits,
+        CancellationToken ct = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed || _completed, this);
         int rows = index.Length;
-        if (logits.Length != rows * _classCount)
-            throw new ArgumentException($"expected {rows * _classCount} logits for {rows} rows, got {logits.Length}");
+        if (logits.Length != (long)rows * _width)
+            throw new ArgumentException($"expected {rows * _width} logits for {rows} rows, got {logits.Length}");
         if (_labels != null && labels.Length != rows) throw new ArgumentException("labels length differs from rows");
-        if (_views != null && views.Length != rows) throw new ArgumentException("views length differs from rows");
-        for (int done = 0; done < rows;)
+        if (_extra.Length > 0 || _views != null) throw new ArgumentException("this cache has more columns; write a LogitBatch");
+        return WriteAsync(new LogitBatch
         {
-            int n = Math.Min(rows - done, _rowGroupSize - _buffered);
-            index.Span.Slice(done, n).CopyTo(_index.AsSpan(_buffered));
-            if (_labels != null) labels.Span.Slice(done, n).CopyTo(_labels.AsSpan(_buffered));
-            if (_views != null) views.Span.Slice(done, n).CopyTo(_views.AsSpan(_buffered));
-            logits.Span.Slice(done * _classCount, n * _classCount).CopyTo(_logits.AsSpan(_buffered * _classCount));
-            if (_k > 0)
-                for (int r = 0; r < n; r++)
-                    TopK.Select(_logits.AsSpan((_buffered + r) * _classCount, _classCount), _topIndex.AsSpan((_buffered + r) * _k, _k),
-                        _topLogits.AsSpan((_buffered + r) * _k, _k), out _lse[_buffered + r]);
-            _buffered += n; done += n;
-            if (_buffered == _rowGroupSize) await FlushRowGroupAsync(ct);
-        }
+            Rows = rows, ClassCount = _metadata.ClassCount, Width = _width, Index = index.ToArray(),
+            Labels = _labels != null ? labels.ToArray() : null, Logits = logits.ToArray(),
+        }, ct);
     }
 
-    /// <summary>Appends a batch read from another cache of the same encoding, keeping top-k rows exactly as stored.</summary>
-    public async Task WriteBatchAsync(LogitBatch b, CancellationToken ct = default)
+    /// <summary>
+    /// Appends the first <c>b.Rows</c> rows of <paramref name="b"/> (index ascending). A batch read from a top-k cache
+    /// of the same K keeps its stored top-k exactly; otherwise its dense <c>Logits</c> are encoded.
+    /// </summary>
+    public async Task WriteAsync(LogitBatch b, CancellationToken ct = default)
     {
-        if (_k == 0) { await WriteAsync(b.Index, b.Labels ?? default(ReadOnlyMemory<int>), b.Logits, b.Views ?? default(ReadOnlyMemory<int>), ct); return; }
-        if (b.TopK != _k) throw new ArgumentException($"batch has top-{b.TopK}, cache top-{_k}");
-        for (int done = 0; done < b.Rows;)
+        ObjectDisposedException.ThrowIf(_disposed || _completed, this);
+        int rows = b.Rows;
+        if (b.Width != _width) throw new ArgumentException($"batch rows hold {b.Width} values, the cache {_width}");
+        if (b.Logits.Length < (long)rows * _width || b.Index.Length < rows) throw new ArgumentException("batch arrays are shorter than its rows");
+        if (_labels != null && (b.Labels == null || b.Labels.Length < rows)) throw new ArgumentException("labels missing");
+        if (_views != null && (b.Views == null || b.CropX == null || b.CropY == null || b.Flip == null)) throw new ArgumentException("view columns missing");
+        if (b.Extra.Count != _extra.Length) throw new ArgumentException($"batch has {b.Extra.Count} extra outputs, the cache {_extra.Length}");
+        bool storedTopK = _k > 0 && b.TopK == _k;
+        if (b.TopK > 0 && !storedTopK) throw new ArgumentException($"batch has top-{b.TopK}, cache top-{_k}");
+        for (int done = 0; done < rows;)
         {
-            int n = Math.Min(b.Rows - done, _rowGroupSize - _buffered);
-            b.Index.AsSpan(done, n).CopyTo(_index.AsSpan(_buffered));
-            if (_labels != null) b.Labels.AsSpan(done, n).CopyTo(_labels.AsSpan(_buffered));
-            if (_views != null) b.Views.AsSpan(done, n).CopyTo(_views.AsSpan(_buffered));
-            b.TopIndex.AsSpan(done * _k, n * _k).CopyTo(_topIndex.AsSpan(_buffered * _k));
-            b.TopLogits.AsSpan(done * _k, n * _k).CopyTo(_topLogits.AsSpan(_buffered * _k));
-            b.LogSumExp.AsSpan(done, n).CopyTo(_lse.AsSpan(_buffered));
+            int n = Math.Min(rows - done, _rowGroupSize - _buffered), at = _buffered;
+            b.Index.AsSpan(done, n).CopyTo(_index.AsSpan(at));
+            if (_labels != null) b.Labels.AsSpan(done, n).CopyTo(_labels.AsSpan(at));
+            if (_views != null)
+            {
+                b.Views.AsSpan(done, n).CopyTo(_views.AsSpan(at));
+                b.CropX.AsSpan(done, n).CopyTo(_cropX.AsSpan(at));
+                b.CropY.AsSpan(done, n).CopyTo(_cropY.AsSpan(at));
+                b.Flip.AsSpan(done, n).CopyTo(_flip.AsSpan(at));
+            }
+            for (int j = 0; j < _extra.Length; j++)
+                b.Extra[j].AsSpan(done * _extraWidth[j], n * _extraWidth[j]).CopyTo(_extra[j].AsSpan(at * _extraWidth[j]));
+            if (storedTopK)
+            {
+                b.TopIndex.AsSpan(done * _k, n * _k).CopyTo(_topIndex.AsSpan(at * _k));
+                b.TopLogits.AsSpan(done * _k, n * _k).CopyTo(_topLogits.AsSpan(at * _k));
+                b.LogSumExp.AsSpan(done, n).CopyTo(_lse.AsSpan(at));
+            }
+            else
+            {
+                b.Logits.AsSpan(done * _width, n * _width).CopyTo(_logits.AsSpan(at * _width));
+                if (_k > 0)
+                    for (int r = at; r < at + n; r++)
+                        TopK.Select(_logits.AsSpan(r * _width, _width), _topIndex.AsSpan(r * _k, _k), _topLogits.AsSpan(r * _k, _k), out _lse[r]);
+            }
             _buffered += n; done += n;
             if (_buffered == _rowGroupSize) await FlushRowGroupAsync(ct);
         }
@@ -151,19 +166,22 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     private async Task FlushRowGroupAsync(CancellationToken ct)
     {
         if (_buffered == 0) return;
-        int n = _buffered, values = n * _classCount;
+        int n = _buffered;
         using (var rg = _writer.CreateRowGroup())
         {
             await rg.WriteAsync<long>(CacheSchema.Index, _index.AsMemory(0, n), null, null, ct);
             if (_labels != null) await rg.WriteAsync<int>(CacheSchema.Label, _labels.AsMemory(0, n), null, null, ct);
-            if (_views != null) await rg.WriteAsync<int>(CacheSchema.View, _views.AsMemory(0, n), null, null, ct);
+            if (_views != null)
+            {
+                await rg.WriteAsync<int>(CacheSchema.View, _views.AsMemory(0, n), null, null, ct);
+                await rg.WriteAsync<int>(CacheSchema.CropX, _cropX.AsMemory(0, n), null, null, ct);
+                await rg.WriteAsync<int>(CacheSchema.CropY, _cropY.AsMemory(0, n), null, null, ct);
+                await rg.WriteAsync<int>(CacheSchema.Flip, _flip.AsMemory(0, n), null, null, ct);
+            }
             if (_k > 0)
             {
-                int kv = n * _k;
-                await rg.WriteAllPartsAsync<int>(Item("topk_index"), _topIndex.AsMemory(0, kv),
-                    _topDefinition.AsMemory(0, kv), _topRepetition.AsMemory(0, kv), ct);
-                await rg.WriteAllPartsAsync<float>(Item("topk_logits"), _topLogits.AsMemory(0, kv),
-                    _topDefinition.AsMemory(0, kv), _topRepetition.AsMemory(0, kv), ct);
+                await WriteListsAsync(rg, "topk_index", _topIndex, n, _k, ct);
+                await WriteListsAsync(rg, "topk_logits", _topLogits, n, _k, ct);
                 await rg.WriteAsync<double>(CacheSchema.LogSumExp, _lse.AsMemory(0, n), null, null, ct);
             }
             else if (_encoding.Dtype == "float16")
@@ -171,23 +189,39 @@ public sealed class LogitCacheWriter : IAsyncDisposable
                 var rows = new byte[n][];
                 for (int r = 0; r < n; r++)
                 {
-                    var bytes = rows[r] = new byte[2 * _classCount];
-                    for (int c = 0; c < _classCount; c++)
-                        System.Buffers.Binary.BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * c), (Half)_logits[r * _classCount + c]);
+                    var bytes = rows[r] = new byte[2 * _width];
+                    for (int c = 0; c < _width; c++)
+                        System.Buffers.Binary.BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * c), (Half)_logits[r * _width + c]);
                 }
                 await rg.WriteAsync(CacheSchema.HalfLogits, rows, null);
             }
-            else
-                await rg.WriteAllPartsAsync<float>(Item(CacheSchema.LogitsColumn), _logits.AsMemory(0, values),
-                    _definitionLevels.AsMemory(0, values), _repetitionLevels.AsMemory(0, values), ct);
+            else await WriteListsAsync(rg, CacheSchema.LogitsColumn, _logits, n, _width, ct);
+            for (int j = 0; j < _extra.Length; j++)
+                await WriteListsAsync(rg, _metadata.Outputs[j + 1].Column, _extra[j], n, _extraWidth[j], ct);
         }
         RowsWritten += n;
         RowGroupsWritten++;
         _buffered = 0;
     }
 
-    // Parquet.Net writes only through the field instances of the schema the file was created with.
-    private DataField Item(string list) => (DataField)((ListField)_schema.Fields.Single(f => f.Name == list)).Item;
+    // Standard 3-level lists, every row exactly `width` values: all defined (level 2); repetition 0 starts a row.
+    private async Task WriteListsAsync<T>(ParquetRowGroupWriter rg, string column, T[] values, int rows, int width,
+        CancellationToken ct) where T : struct
+    {
+        int count = rows * width;
+        if (!_levels.TryGetValue(width, out var levels))
+        {
+            int max = _rowGroupSize * width;
+            levels = (new int[max], new int[max]);
+            Array.Fill(levels.Definition, 2);
+            for (int i = 0; i < max; i += width) levels.Repetition.AsSpan(i + 1, width - 1).Fill(1);
+            _levels[width] = levels;
+        }
+        // Parquet.Net writes only through the field instances of the schema the file was created with.
+        var field = (DataField)((ListField)_schema.Fields.Single(f => f.Name == column)).Item;
+        await rg.WriteAllPartsAsync<T>(field, values.AsMemory(0, count),
+            levels.Definition.AsMemory(0, count), levels.Repetition.AsMemory(0, count), ct);
+    }
 
     /// <summary>
     /// Writes the last row group and the footer and renames the file to its final name. With

@@ -37,6 +37,17 @@ public sealed record Preprocessing(double Scale, double[] Mean, double[] Std)
         }
     }
 
+    /// <summary>
+    /// What a raw 0 becomes in each channel (computed exactly as <see cref="Apply"/> does): the fill value for
+    /// augmentation applied after preprocessing, equal to padding raw images with zeros before it.
+    /// </summary>
+    public float[] ValueOfZero(int channels)
+    {
+        var zero = new float[channels];
+        Apply(zero, channels);
+        return zero;
+    }
+
     /// <summary>Parses a comma-separated list such as "0.485,0.456,0.406".</summary>
     public static double[] ParseList(string text, string what)
     {

@@ -3,50 +3,66 @@ using Microsoft.ML.OnnxRuntime;
 namespace Distill.Teacher;
 
 /// <summary>
-/// Reused input/output buffers for one batch in flight, with OrtValues over them created once (ONNX Runtime reads
-/// and writes the pinned managed arrays directly; nothing is allocated per batch).
+/// Reused input/output buffers for one batch in flight, with OrtValues over them created once per teacher (ONNX
+/// Runtime reads and writes the pinned managed arrays directly; nothing is allocated per full batch).
 /// </summary>
 internal sealed class BatchSlot : IDisposable
 {
     public readonly float[] Input;
-    public readonly float[] Output;
+    /// <summary>Raw outputs: [teacher][output], rows × per-sample width each.</summary>
+    public readonly float[][][] Raw;
+    /// <summary>The ensemble average, when the run averages teachers.</summary>
+    public readonly float[] Averaged;
     public readonly long[] Index;
-    public readonly int[] Labels;
-    public int Start, Count;
-    private readonly OrtValue _inputValue, _outputValue;
-    private readonly int _sampleSize, _classes;
-    private readonly Func<int, long[]> _shape;
+    public readonly int[] Labels, Views, CropX, CropY, Flip;
+    /// <summary>First row (sample × views + view) and number of rows in this batch.</summary>
+    public long Start;
+    public int Count;
+    private readonly TeacherEnsemble _teachers;
+    private readonly OrtValue[] _inputValues;
+    private readonly OrtValue[][] _outputValues;
+    private readonly int _sampleSize, _batch;
 
-    public BatchSlot(int batch, int sampleSize, int classes, Func<int, long[]> inputShape)
+    public BatchSlot(int batch, int sampleSize, TeacherEnsemble teachers)
     {
-        _sampleSize = sampleSize; _classes = classes; _shape = inputShape;
+        _batch = batch; _sampleSize = sampleSize; _teachers = teachers;
         Input = new float[batch * sampleSize];
-        Output = new float[batch * classes];
         Index = new long[batch];
-        Labels = new int[batch];
-        _inputValue = OrtValue.CreateTensorValueFromMemory(Input, inputShape(batch));
-        _outputValue = OrtValue.CreateTensorValueFromMemory(Output, new long[] { batch, classes });
+        Labels = new int[batch]; Views = new int[batch]; CropX = new int[batch]; CropY = new int[batch]; Flip = new int[batch];
+        var models = teachers.Teachers;
+        Raw = models.Select(t => t.OutputShapes.Select(s => new float[batch * Width(s)]).ToArray()).ToArray();
+        Averaged = new float[teachers.IsAveraged ? batch * teachers.Outputs[0].Width : 0];
+        _inputValues = models.Select(t => OrtValue.CreateTensorValueFromMemory(Input, t.BatchShape(batch))).ToArray();
+        _outputValues = models.Select((t, i) => t.OutputShapes.Select((s, o) =>
+            OrtValue.CreateTensorValueFromMemory(Raw[i][o], OutputShape(batch, s))).ToArray()).ToArray();
     }
 
-    /// <summary>Runs the teacher on the first <paramref name="rows"/> samples (a full batch reuses the OrtValues).</summary>
-    public void Run(InferenceSession session, RunOptions options, string[] inputNames, string[] outputNames, int rows)
+    private static int Width(int[] shape) => shape.Aggregate(1, (a, b) => a * b);
+    private static long[] OutputShape(int rows, int[] shape) => new long[] { rows }.Concat(shape.Select(d => (long)d)).ToArray();
+
+    /// <summary>Runs teacher <paramref name="t"/> on the first <paramref name="rows"/> samples (a full batch reuses the OrtValues).</summary>
+    public void Run(int t, RunOptions options, int rows)
     {
-        if (rows == Index.Length)
+        var teacher = _teachers.Teachers[t];
+        var inNames = new[] { teacher.InputName };
+        var outNames = teacher.OutputNames as string[] ?? teacher.OutputNames.ToArray();
+        if (rows == _batch)
         {
-            session.Run(options, inputNames, new[] { _inputValue }, outputNames, new[] { _outputValue });
+            teacher.Session.Run(options, inNames, new[] { _inputValues[t] }, outNames, _outputValues[t]);
             return;
         }
         // The last, shorter batch of a dynamic-batch model: views over the same arrays.
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
-            Input.AsMemory(0, rows * _sampleSize), _shape(rows));
-        using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
-            Output.AsMemory(0, rows * _classes), new long[] { rows, _classes });
-        session.Run(options, inputNames, new[] { input }, outputNames, new[] { output });
+            Input.AsMemory(0, rows * _sampleSize), teacher.BatchShape(rows));
+        var outputs = teacher.OutputShapes.Select((s, o) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+            Raw[t][o].AsMemory(0, rows * Width(s)), OutputShape(rows, s))).ToArray();
+        try { teacher.Session.Run(options, inNames, new[] { input }, outNames, outputs); }
+        finally { foreach (var o in outputs) o.Dispose(); }
     }
 
     public void Dispose()
     {
-        _inputValue.Dispose();
-        _outputValue.Dispose();
+        foreach (var v in _inputValues) v.Dispose();
+        foreach (var o in _outputValues.SelectMany(x => x)) o.Dispose();
     }
 }

@@ -27,22 +27,33 @@ public static class LogitPrecomputer
         var (first, end) = req.Shard.Range(total);
         if (end <= first) throw new DistillException($"shard {req.Shard} of {total} samples is empty");
         CheckOutputDirectory(req.OutputDirectory, req.Overwrite || req.Resume, req.Shard);
+        int views = req.Views;
+        if (views < 1 || views > 1024) throw new DistillException($"--views must be between 1 and 1024, got {views}");
+        if (views > 1 && req.Augment.IsNone) throw new DistillException("--views needs --augment (identical views would be cached)");
+        if (!req.Augment.IsNone && data.SampleShape.Length != 3)
+            throw new DistillException($"--augment needs image samples [C,H,W]; {data.Name} has [{string.Join(",", data.SampleShape)}]");
 
-        using var teacher = TeacherModel.Open(req.TeacherPath, data.SampleShape, req.InputName, req.OutputName,
-            req.Device, req.Threads, warn ?? (_ => { }));
-        int batch = teacher.FixedBatch ?? req.BatchSize;
-        if (teacher.FixedBatch is int fb && req.BatchSize != fb && req.BatchSize != 256)
+        using var teachers = TeacherEnsemble.Open(req.AllTeacherPaths, req.Ensemble, data.SampleShape, req.InputName,
+            req.AllOutputNames, req.Device, req.Threads, warn ?? (_ => { }));
+        var primary = teachers.Teachers[0];
+        int batch = teachers.FixedBatch ?? req.BatchSize;
+        if (teachers.FixedBatch is int fb && req.BatchSize != fb && req.BatchSize != 256)
             warn?.Invoke($"warning: teacher has a fixed batch of {fb}; using it instead of --batch {req.BatchSize}");
-        int classes = teacher.ClassCount, sampleSize = data.SampleSize(), channels = data.SampleShape[0];
+        int classes = teachers.ClassCount, sampleSize = data.SampleSize(), channels = data.SampleShape[0];
+        bool classifier = teachers.Outputs[0].Shape.Length == 1;
+        if (req.Encoding.TopK > 0 && !classifier)
+            throw new DistillException($"--top-k needs class logits [N, C]; output '{teachers.Outputs[0].Name}' is [N,{string.Join(",", teachers.Outputs[0].Shape)}]");
         if (req.Encoding.TopK > classes) throw new DistillException($"--top-k {req.Encoding.TopK} exceeds the teacher's {classes} classes");
-        if (data.ClassCount is int k && k > classes)
+        if (classifier && data.ClassCount is int k && k > classes)
             throw new DistillException($"teacher outputs {classes} classes but {data.Name} has labels up to {k - 1}");
 
         var metadata = new CacheMetadata
         {
-            TeacherFile = Path.GetFileName(req.TeacherPath),
-            TeacherSha256 = teacher.Sha256,
-            Outputs = new[] { new CacheOutput(teacher.OutputName, "logits", new[] { classes }) },
+            TeacherFile = primary.FileName,
+            TeacherSha256 = primary.Sha256,
+            Teachers = teachers.Teachers.Select(t => new TeacherRef(t.FileName, t.Sha256)).ToArray(),
+            Ensemble = teachers.Mode,
+            Outputs = teachers.Outputs,
             ClassCount = classes,
             DatasetName = data.Name,
             Split = data.Split,
@@ -50,20 +61,24 @@ public static class LogitPrecomputer
             Fingerprint = data.Fingerprint,
             SampleShape = data.SampleShape,
             Preprocessing = req.Preprocessing,
-            InputName = teacher.InputName,
+            InputName = primary.InputName,
             OnnxRuntimeVersion = SessionFactory.OnnxRuntimeVersion(),
             HasLabels = data.HasLabels,
             Shard = req.Shard.ToString(),
             Dtype = req.Encoding.Dtype,
             TopK = req.Encoding.TopK,
+            Views = views,
+            Augment = req.Augment.ToString(),
+            AugmentSeed = req.Augment.IsNone ? 0 : req.AugmentSeed,
             CommandLine = req.CommandLine,
         };
 
+        // Rows are (sample, view) pairs, numbered sample × views + view; a shard is a slice of samples.
+        long firstRow = (long)first * views, endRow = (long)end * views;
         int rowGroup = Math.Max(batch, req.RowGroupSize / batch * batch);
         if (req.Resume && await AlreadyCompleteAsync(req.OutputDirectory, req.Shard, metadata) is { } complete)
-            return complete with { Device = teacher.Device };
-        var slots = Enumerable.Range(0, SlotsInFlight)
-            .Select(_ => new BatchSlot(batch, sampleSize, classes, teacher.BatchShape)).ToList();
+            return complete with { Device = primary.Device };
+        var slots = Enumerable.Range(0, SlotsInFlight).Select(_ => new BatchSlot(batch, sampleSize, teachers)).ToList();
         var free = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
         var read = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
         var done = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
@@ -76,30 +91,33 @@ public static class LogitPrecomputer
         try
         {
             await using var writer = await CachePartWriter.OpenAsync(req.OutputDirectory, metadata, req.Shard.PartIndex,
-                first, end, rowGroup, req.Resume, req.Overwrite, token);
+                firstRow, endRow, rowGroup, req.Resume, req.Overwrite, token);
             resumedAt = writer.ResumeRow;
-            if (resumedAt > first) warn?.Invoke($"resuming at sample {resumedAt:N0} ({resumedAt - first:N0} of {end - first:N0} already cached)");
+            if (resumedAt > firstRow) warn?.Invoke($"resuming at row {resumedAt:N0} ({resumedAt - firstRow:N0} of {endRow - firstRow:N0} already cached)");
 
             var reader = Task.Run(async () =>
             {
                 try
                 {
-                    for (int start = (int)resumedAt; start < end; start += batch)
+                    var raw = views > 1 || !req.Augment.IsNone ? new float[(batch + 1) * sampleSize] : null;
+                    for (long start = resumedAt; start < endRow; start += batch)
                     {
                         var slot = await free.Reader.ReadAsync(token);
-                        int n = Math.Min(batch, end - start);
+                        int n = (int)Math.Min(batch, endRow - start);
                         slot.Start = start; slot.Count = n;
                         long t0 = Stopwatch.GetTimestamp();
                         var input = slot.Input.AsSpan(0, n * sampleSize);
-                        data.ReadSamples(start, n, input);
+                        if (raw == null) data.ReadSamples((int)start, n, input);
+                        else ReadViews(data, req.Augment, req.AugmentSeed, views, start, n, raw, input, slot);
                         for (int i = 0; i < n; i++)
                         {
                             req.Preprocessing.Apply(input.Slice(i * sampleSize, sampleSize), channels);
-                            slot.Index[i] = start + i;
-                            if (data.HasLabels) slot.Labels[i] = data.GetLabel(start + i);
+                            long sample = (start + i) / views;
+                            slot.Index[i] = sample;
+                            if (data.HasLabels) slot.Labels[i] = data.GetLabel((int)sample);
                         }
                         // A fixed-batch model gets the last batch padded with zeros; only n rows are kept.
-                        if (n < batch && teacher.FixedBatch != null) slot.Input.AsSpan(n * sampleSize).Clear();
+                        if (n < batch && teachers.FixedBatch != null) slot.Input.AsSpan(n * sampleSize).Clear();
                         readTicks += Stopwatch.GetTimestamp() - t0;
                         await read.Writer.WriteAsync(slot, token);
                     }
@@ -113,18 +131,19 @@ public static class LogitPrecomputer
                 try
                 {
                     using var runOptions = new RunOptions();
-                    var inNames = new[] { teacher.InputName };
-                    var outNames = new[] { teacher.OutputName };
                     await foreach (var slot in read.Reader.ReadAllAsync(token))
                     {
-                        int rows = teacher.FixedBatch != null ? batch : slot.Count;
+                        int rows = teachers.FixedBatch != null ? batch : slot.Count;
                         long t0 = Stopwatch.GetTimestamp();
-                        try { slot.Run(teacher.Session, runOptions, inNames, outNames, rows); }
-                        catch (OnnxRuntimeException e)
+                        for (int t = 0; t < teachers.Teachers.Count; t++)
                         {
-                            throw new DistillException($"teacher failed on samples {slot.Start}..{slot.Start + slot.Count - 1}: {e.Message.Split('\n')[0].Trim()}", e);
+                            try { slot.Run(t, runOptions, rows); }
+                            catch (OnnxRuntimeException e)
+                            {
+                                throw new DistillException($"teacher {teachers.Teachers[t].FileName} failed on samples {slot.Index[0]}..{slot.Index[slot.Count - 1]}: {e.Message.Split('\n')[0].Trim()}", e);
+                            }
+                            CheckFinite(slot, t, teachers.Teachers[t]);
                         }
-                        CheckFinite(slot, classes);
                         inferTicks += Stopwatch.GetTimestamp() - t0;
                         await done.Writer.WriteAsync(slot, token);
                     }
@@ -133,15 +152,22 @@ public static class LogitPrecomputer
                 catch (Exception e) { done.Writer.Complete(e); throw; }
             }, token);
 
-            long written = resumedAt - first;
+            long written = resumedAt - firstRow;
             try
             {
                 await foreach (var slot in done.Reader.ReadAllAsync(token))
                 {
                     int n = slot.Count;
                     long t0 = Stopwatch.GetTimestamp();
-                    await writer.WriteAsync(slot.Index.AsMemory(0, n), data.HasLabels ? slot.Labels.AsMemory(0, n) : default,
-                        slot.Output.AsMemory(0, n * classes), token);
+                    var columns = teachers.Columns(slot.Raw, n, slot.Averaged);
+                    bool hasViews = metadata.HasViews;
+                    await writer.WriteAsync(new LogitBatch
+                    {
+                        Rows = n, ClassCount = classes, Width = metadata.Width, Index = slot.Index,
+                        Labels = data.HasLabels ? slot.Labels : null, Logits = columns[0], Extra = columns.Skip(1).ToArray(),
+                        Views = hasViews ? slot.Views : null, CropX = hasViews ? slot.CropX : null,
+                        CropY = hasViews ? slot.CropY : null, Flip = hasViews ? slot.Flip : null,
+                    }, token);
                     writeTicks += Stopwatch.GetTimestamp() - t0;
                     written += n;
                     progress?.Invoke(written);
@@ -172,9 +198,9 @@ public static class LogitPrecomputer
         }
         clock.Stop();
         if (req.Shard.N == 1) RemoveStaleParts(req.OutputDirectory, file);
-        int rows = end - first;
-        return new PrecomputeResult(file, rows, classes, clock.Elapsed.TotalSeconds, new FileInfo(file).Length,
-            data.HasLabels ? (double)correct / rows : null, teacher.Device, end - resumedAt)
+        long rowCount = endRow - firstRow;
+        return new PrecomputeResult(file, rowCount, classes, clock.Elapsed.TotalSeconds, new FileInfo(file).Length,
+            data.HasLabels && classifier ? (double)correct / rowCount : null, primary.Device, endRow - resumedAt)
         {
             Stages = new StageSeconds(Stopwatch.GetElapsedTime(0, readTicks).TotalSeconds, Stopwatch.GetElapsedTime(0, inferTicks).TotalSeconds,
                 Stopwatch.GetElapsedTime(0, writeTicks).TotalSeconds, Stopwatch.GetElapsedTime(0, finishTicks).TotalSeconds),
@@ -209,12 +235,36 @@ public static class LogitPrecomputer
             if (Path.GetFullPath(f) != Path.GetFullPath(keep)) File.Delete(f);
     }
 
-    private static void CheckFinite(BatchSlot slot, int classes)
+    private static void CheckFinite(BatchSlot slot, int t, TeacherModel teacher)
     {
-        var o = slot.Output.AsSpan(0, slot.Count * classes);
-        for (int i = 0; i < o.Length; i++)
-            if (!float.IsFinite(o[i]))
-                throw new DistillException(
-                    $"teacher produced {(float.IsNaN(o[i]) ? "NaN" : "Inf")} logits for sample {slot.Start + i / classes} (class {i % classes})");
+        for (int j = 0; j < teacher.OutputShapes.Count; j++)
+        {
+            int width = teacher.OutputShapes[j].Aggregate(1, (a, b) => a * b);
+            var o = slot.Raw[t][j].AsSpan(0, slot.Count * width);
+            for (int i = 0; i < o.Length; i++)
+                if (!float.IsFinite(o[i]))
+                    throw new DistillException(
+                        $"teacher{(t > 0 ? " " + teacher.FileName : "")} produced {(float.IsNaN(o[i]) ? "NaN" : "Inf")} {(j == 0 ? "logits" : $"'{teacher.OutputNames[j]}' values")} for sample {slot.Index[i / width]} ({(j == 0 && teacher.OutputShapes[j].Length == 1 ? "class" : "value")} {i % width})");
+        }
+    }
+
+    // Rows [start, start + n) are (sample, view) pairs: each view is its sample with the augmentation of (seed, sample, view).
+    private static void ReadViews(IDataset data, Augmentation augment, int seed, int views, long start, int n,
+        float[] raw, Span<float> input, BatchSlot slot)
+    {
+        int size = data.SampleSize();
+        long firstSample = start / views, lastSample = (start + n - 1) / views;
+        int samples = (int)(lastSample - firstSample + 1);
+        var source = raw.AsSpan(0, samples * size);
+        data.ReadSamples((int)firstSample, samples, source);
+        ReadOnlySpan<float> zero = stackalloc float[] { 0f };
+        for (int i = 0; i < n; i++)
+        {
+            long row = start + i, sample = row / views;
+            int view = (int)(row % views);
+            var p = augment.ParamsFor(seed, sample, view);
+            slot.Views[i] = view; slot.CropX[i] = p.CropX; slot.CropY[i] = p.CropY; slot.Flip[i] = p.Flip ? 1 : 0;
+            augment.Apply(source.Slice((int)(sample - firstSample) * size, size), input.Slice(i * size, size), data.SampleShape, p, zero);
+        }
     }
 }

@@ -5,12 +5,27 @@ namespace Distill.Teacher;
 /// <summary>What <see cref="LogitPrecomputer"/> needs: teacher, data, preprocessing, output and how to run.</summary>
 public sealed record PrecomputeRequest
 {
-    public required string TeacherPath { get; init; }
+    /// <summary>The teacher (or the first of several, see <see cref="TeacherPaths"/>).</summary>
+    public string TeacherPath { get; init; } = "";
+    /// <summary>Several teachers (an ensemble); when set, <see cref="TeacherPath"/> is ignored.</summary>
+    public IReadOnlyList<string>? TeacherPaths { get; init; }
+    public IReadOnlyList<string> AllTeacherPaths => TeacherPaths is { Count: > 0 } ? TeacherPaths : new[] { TeacherPath };
+    /// <summary>How several teachers are stored: separate (default), mean or mean-prob (see <see cref="TeacherEnsemble"/>).</summary>
+    public string? Ensemble { get; init; }
     public required IDataset Dataset { get; init; }
     public required Preprocessing Preprocessing { get; init; }
     public required string OutputDirectory { get; init; }
     public string? InputName { get; init; }
+    /// <summary>The output to cache (default: the one shaped [batch, C]).</summary>
     public string? OutputName { get; init; }
+    /// <summary>Several outputs to cache, the first being the logits; when set, <see cref="OutputName"/> is ignored.</summary>
+    public IReadOnlyList<string>? OutputNames { get; init; }
+    public IReadOnlyList<string>? AllOutputNames => OutputNames is { Count: > 0 } ? OutputNames : OutputName is null ? null : new[] { OutputName };
+    /// <summary>Augmented views per sample (each its own row), made by <see cref="Augment"/>.</summary>
+    public int Views { get; init; } = 1;
+    public Augmentation Augment { get; init; } = Augmentation.None;
+    /// <summary>Seed of the per-(sample, view) augmentation parameters.</summary>
+    public int AugmentSeed { get; init; }
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
     public int BatchSize { get; init; } = 256;
     /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.</summary>

@@ -7,7 +7,8 @@ namespace Distill.Teacher;
 
 /// <summary>
 /// An ONNX teacher exported from PyTorch, whatever its input/output names: resolves which input is fed and which
-/// output holds the logits, checks that the dataset can feed the input, and knows its batch constraint.
+/// outputs are cached (the first holds the logits), checks that the dataset can feed the input, and knows its batch
+/// constraint and the per-sample shape of each output.
 /// </summary>
 public sealed class TeacherModel : IDisposable
 {
@@ -15,27 +16,33 @@ public sealed class TeacherModel : IDisposable
     public string Path { get; }
     public string Sha256 { get; }
     public string InputName { get; }
-    public string OutputName { get; }
+    /// <summary>Outputs to cache; the first is the distillation target.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+    public string OutputName => OutputNames[0];
+    /// <summary>Per-sample shape of each output in <see cref="OutputNames"/> (e.g. [10], or [3, 64, 64] for a map).</summary>
+    public IReadOnlyList<int[]> OutputShapes { get; }
     /// <summary>Input shape with the batch dimension left as -1 (e.g. [-1, 1, 28, 28]).</summary>
     public long[] InputShape { get; }
     /// <summary>Batch size the model was exported with, or null when the batch axis is dynamic.</summary>
     public int? FixedBatch { get; }
-    public int ClassCount { get; }
+    /// <summary>C: the first output's first per-sample axis.</summary>
+    public int ClassCount => OutputShapes[0][0];
     public string Device { get; }
+    public string FileName => System.IO.Path.GetFileName(Path);
 
-    private TeacherModel(InferenceSession session, string path, string sha, string input, string output, long[] shape,
-        int? fixedBatch, int classes, string device)
+    private TeacherModel(InferenceSession session, string path, string sha, string input, IReadOnlyList<string> outputs,
+        long[] shape, int? fixedBatch, IReadOnlyList<int[]> outputShapes, string device)
     {
-        Session = session; Path = path; Sha256 = sha; InputName = input; OutputName = output; InputShape = shape;
-        FixedBatch = fixedBatch; ClassCount = classes; Device = device;
+        Session = session; Path = path; Sha256 = sha; InputName = input; OutputNames = outputs; InputShape = shape;
+        FixedBatch = fixedBatch; OutputShapes = outputShapes; Device = device;
     }
 
     /// <summary>
     /// Opens <paramref name="path"/> for samples of <paramref name="sampleShape"/>. <paramref name="input"/> and
-    /// <paramref name="output"/> pick names when the model has several; null means "the only one" (input) or "the
-    /// one shaped [batch, C]" (output).
+    /// <paramref name="outputs"/> pick names when the model has several; null/empty means "the only one" (input) or
+    /// "the one shaped [batch, C]" (output).
     /// </summary>
-    public static TeacherModel Open(string path, int[] sampleShape, string? input, string? output,
+    public static TeacherModel Open(string path, int[] sampleShape, string? input, IReadOnlyList<string>? outputs,
         ExecutionDevice device, int threads, Action<string> warn)
     {
         if (!File.Exists(path)) throw new DistillException($"teacher {path} not found");
@@ -52,10 +59,14 @@ public sealed class TeacherModel : IDisposable
         {
             var inName = PickInput(session, input, path);
             var (shape, fixedBatch) = CheckInput(session.InputMetadata[inName], inName, sampleShape, path);
-            var outName = PickOutput(session, output, path);
-            var model = new TeacherModel(session, path, sha, inName, outName, shape, fixedBatch, 0, used);
-            int classes = model.ProbeClassCount(sampleShape);
-            return new TeacherModel(session, path, sha, inName, outName, shape, fixedBatch, classes, used);
+            var outNames = outputs is { Count: > 0 }
+                ? outputs.Select(o => PickOutput(session, o, path)).ToList()
+                : new List<string> { PickOutput(session, null, path) };
+            var dup = outNames.GroupBy(o => o).FirstOrDefault(g => g.Count() > 1);
+            if (dup != null) throw new DistillException($"--output {dup.Key} is given twice");
+            var model = new TeacherModel(session, path, sha, inName, outNames, shape, fixedBatch, Array.Empty<int[]>(), used);
+            var shapes = model.ProbeOutputShapes(sampleShape);
+            return new TeacherModel(session, path, sha, inName, outNames, shape, fixedBatch, shapes, used);
         }
         catch
         {
@@ -113,27 +124,34 @@ public sealed class TeacherModel : IDisposable
         throw new DistillException($"teacher {file} has several outputs ({Describe()}); pick one with --output NAME");
     }
 
-    // One small run on zeros: proves the input is accepted and gives C even when the class axis is symbolic.
-    private int ProbeClassCount(int[] sampleShape)
+    // One small run on zeros: proves the input is accepted and gives each output's shape even when axes are symbolic.
+    private IReadOnlyList<int[]> ProbeOutputShapes(int[] sampleShape)
     {
         int batch = FixedBatch ?? 1;
         var shape = BatchShape(batch);
         var data = new float[batch * sampleShape.Aggregate(1, (a, b) => a * b)];
+        string file = System.IO.Path.GetFileName(Path);
         try
         {
             using var value = OrtValue.CreateTensorValueFromMemory(data, shape);
-            using var results = Session.Run(new RunOptions(), new[] { InputName }, new[] { value }, new[] { OutputName });
-            var info = results[0].GetTensorTypeAndShape();
-            if (info.ElementDataType != TensorElementType.Float)
-                throw new DistillException($"teacher {System.IO.Path.GetFileName(Path)}: output '{OutputName}' is {info.ElementDataType.ToString().ToLowerInvariant()}, expected float32 logits");
-            var dims = info.Shape;
-            if (dims.Length != 2 || dims[0] != batch)
-                throw new DistillException($"teacher {System.IO.Path.GetFileName(Path)}: output '{OutputName}' has shape [{string.Join(",", dims)}] for a batch of {batch}; logits must be [N, C]");
-            return checked((int)dims[1]);
+            using var runOptions = new RunOptions();
+            using var results = Session.Run(runOptions, new[] { InputName }, new[] { value }, OutputNames.ToArray());
+            var shapes = new List<int[]>();
+            for (int i = 0; i < OutputNames.Count; i++)
+            {
+                var info = results[i].GetTensorTypeAndShape();
+                if (info.ElementDataType != TensorElementType.Float)
+                    throw new DistillException($"teacher {file}: output '{OutputNames[i]}' is {info.ElementDataType.ToString().ToLowerInvariant()}, expected float32 {(i == 0 ? "logits" : "values")}");
+                var dims = info.Shape;
+                if (dims.Length < 2 || dims[0] != batch)
+                    throw new DistillException($"teacher {file}: output '{OutputNames[i]}' has shape [{string.Join(",", dims)}] for a batch of {batch}; outputs must be [N, C] or [N, C, ...]");
+                shapes.Add(dims.Skip(1).Select(d => checked((int)d)).ToArray());
+            }
+            return shapes;
         }
         catch (OnnxRuntimeException e)
         {
-            throw new DistillException($"teacher {System.IO.Path.GetFileName(Path)} cannot run on the dataset's samples: {e.Message.Split('\n')[0].Trim()}", e);
+            throw new DistillException($"teacher {file} cannot run on the dataset's samples: {e.Message.Split('\n')[0].Trim()}", e);
         }
     }
 

@@ -14,7 +14,7 @@ internal static class CacheSummary
         int c = cache.Metadata.ClassCount;
         await foreach (var b in cache.ReadAllAsync())
         {
-            if (b.Labels == null) continue;
+            if (b.Labels == null || !cache.Metadata.IsClassifier) continue;
             for (int r = 0; r < b.Rows; r++)
             {
                 if (b.RowArgMax(r) == b.Labels[r]) correct++;
@@ -30,7 +30,11 @@ internal static class CacheSummary
     {
         var m = s.Metadata;
         Console.WriteLine($"cache:        {string.Join(", ", s.Files)}");
-        Console.WriteLine($"teacher:      {m.TeacherFile} (sha256 {m.TeacherSha256[..16]}…), output '{m.Outputs[0].Name}', input '{m.InputName}'");
+        foreach (var (t, i) in m.AllTeachers.Select((t, i) => (t, i)))
+            Console.WriteLine($"teacher:      {t.File} (sha256 {t.Sha256[..16]}…), input '{m.InputName}'{(m.AllTeachers.Count > 1 && i == 0 ? $"; ensemble: {m.Ensemble}" : "")}");
+        foreach (var o in m.Outputs)
+            Console.WriteLine($"output:       '{o.Name}'{(o.Teacher < 0 ? " (ensemble " + m.Ensemble + ")" : m.AllTeachers.Count > 1 ? $" of teacher {o.Teacher}" : "")} [{string.Join(",", o.Shape)}] in column '{o.Column}'");
+        if (m.HasViews) Console.WriteLine($"views:        {m.Views} per sample, augment '{m.Augment}', seed {m.AugmentSeed}");
         Console.WriteLine($"dataset:      {m.DatasetName} {m.Split}, {m.DatasetCount:N0} samples [{string.Join(",", m.SampleShape)}], fingerprint {m.Fingerprint[..16]}…");
         Console.WriteLine($"preprocess:   {m.Preprocessing}");
         Console.WriteLine($"rows:         {s.Rows:N0} × {s.Classes} {(m.Dtype == "topk" ? $"classes, top-{m.TopK} float32 logits + log-sum-exp" : m.Dtype + " logits")}");

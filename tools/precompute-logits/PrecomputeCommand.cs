@@ -9,13 +9,17 @@ internal static class PrecomputeCommand
 {
     public static RootCommand Create()
     {
-        var teacher = new Option<string>("--teacher") { Description = "ONNX teacher model (its card <model>.json beside it supplies preprocessing)", Required = true };
-        var dataset = new Option<string>("--dataset") { Description = "Dataset: fashion-mnist, mnist (Debian's /usr/share/datasets) or idx:DIR", DefaultValueFactory = _ => "fashion-mnist" };
+        var teacher = new Option<string[]>("--teacher") { Description = "ONNX teacher model (its card <model>.json beside it supplies preprocessing); repeat it for an ensemble", Required = true };
+        var ensemble = new Option<string?>("--ensemble") { Description = "With several teachers: separate (each teacher its own columns; default), mean (of logits) or mean-prob (of probabilities, stored as log of the mean)" };
+        var dataset = new Option<string>("--dataset") { Description = "Dataset: " + string.Join(", ", DatasetCatalog.Formats) + " (fashion-mnist and mnist from Debian's /usr/share/datasets)", DefaultValueFactory = _ => "fashion-mnist" };
         var split = new Option<string>("--split") { Description = "Split to cache", DefaultValueFactory = _ => "train" };
         split.AcceptOnlyFromAmong("train", "test");
         var output = new Option<string>("--out") { Description = "Output cache directory (Parquet part files + metadata)", Required = true };
         var input = new Option<string?>("--input") { Description = "Model input to feed when it has several" };
-        var outputName = new Option<string?>("--output") { Description = "Model output to cache (default: the one shaped [batch, C])" };
+        var outputName = new Option<string[]>("--output") { Description = "Model output to cache (default: the one shaped [batch, C]); repeat it to store several, the first being the logits; dense outputs ([N,C,H,W], [N,A,K]) are stored flattened" };
+        var views = new Option<int>("--views") { Description = "Augmented views to cache per sample (each its own row with its view number and augmentation parameters)", DefaultValueFactory = _ => 1 };
+        var augment = new Option<string?>("--augment") { Description = "Augmentation of each view: crop:P (random crop with P pixels of zero padding), flip (random horizontal flip), e.g. crop:2,flip" };
+        var augmentSeed = new Option<int>("--augment-seed") { Description = "Seed of the per-(sample, view) augmentation parameters", DefaultValueFactory = _ => 0 };
         var mean = new Option<string?>("--mean") { Description = "Per-channel mean, comma-separated (overrides the card)" };
         var std = new Option<string?>("--std") { Description = "Per-channel std, comma-separated (overrides the card)" };
         var scale = new Option<double?>("--scale") { Description = "Multiplier applied to raw values before mean/std (default 1/255, or the card's)" };
@@ -33,24 +37,35 @@ internal static class PrecomputeCommand
         var cmd = new RootCommand(
             "Run an ONNX teacher once over a dataset split and cache its logits in Parquet for train-student.\n" +
             "Example: precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split train --out caches/fmnist-train");
-        foreach (var o in new Option[] { teacher, dataset, split, output, input, outputName, mean, std, scale, device, batch, threads, rowGroup, limit, shard, resume, dtype, topK, overwrite })
+        foreach (var o in new Option[] { teacher, ensemble, dataset, split, output, input, outputName, views, augment, augmentSeed, mean, std, scale, device, batch, threads, rowGroup, limit, shard, resume, dtype, topK, overwrite })
             cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
-            var teacherPath = r.GetValue(teacher)!;
+            var teacherPaths = r.GetValue(teacher)!;
             var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!);
-            var card = File.Exists(teacherPath) ? TeacherCard.TryLoadFor(teacherPath) : null;
-            var pre = TeacherCard.Resolve(card, r.GetValue(scale),
-                r.GetValue(mean) is { } m ? Preprocessing.ParseList(m, "mean") : null,
-                r.GetValue(std) is { } s ? Preprocessing.ParseList(s, "std") : null);
+            var cards = teacherPaths.Select(p => File.Exists(p) ? TeacherCard.TryLoadFor(p) : null).ToList();
+            var card = cards[0];
+            double? scaleFlag = r.GetValue(scale);
+            double[]? meanFlag = r.GetValue(mean) is { } m ? Preprocessing.ParseList(m, "mean") : null;
+            double[]? stdFlag = r.GetValue(std) is { } s ? Preprocessing.ParseList(s, "std") : null;
+            var pre = TeacherCard.Resolve(card, scaleFlag, meanFlag, stdFlag);
+            // Every teacher sees the same preprocessed batch, so their cards must agree on it.
+            for (int i = 1; i < cards.Count; i++)
+                if (TeacherCard.Resolve(cards[i], scaleFlag, meanFlag, stdFlag) is var other && other.ToString() != pre.ToString())
+                    throw new DistillException($"teachers' cards disagree on preprocessing: {Path.GetFileName(teacherPaths[0])} {pre}, {Path.GetFileName(teacherPaths[i])} {other}");
+            var outputs = r.GetValue(outputName) is { Length: > 0 } o ? o : card?.OutputName is { } co ? new[] { co } : null;
             var req = new PrecomputeRequest
             {
-                TeacherPath = teacherPath,
+                TeacherPaths = teacherPaths,
+                Ensemble = r.GetValue(ensemble),
+                OutputNames = outputs,
+                Views = r.GetValue(views),
+                Augment = Augmentation.Parse(r.GetValue(augment)),
+                AugmentSeed = r.GetValue(augmentSeed),
                 Dataset = data,
                 Preprocessing = pre,
                 OutputDirectory = r.GetValue(output)!,
                 InputName = r.GetValue(input) ?? card?.InputName,
-                OutputName = r.GetValue(outputName) ?? card?.OutputName,
                 Device = ExecutionDevice.Parse(r.GetValue(device)!),
                 BatchSize = r.GetValue(batch),
                 Threads = r.GetValue(threads),
@@ -66,8 +81,8 @@ internal static class PrecomputeCommand
             if (req.RowGroupSize <= 0) throw new DistillException("--row-group must be positive");
             if (req.Resume && req.Overwrite) throw new DistillException("--resume and --overwrite exclude each other");
             var (first, end) = req.Shard.Range(req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count);
-            long total = end - first;
-            Console.WriteLine($"teacher {Path.GetFileName(teacherPath)} on {data.Name} {data.Split} ({total:N0} samples), {pre}");
+            long total = (long)(end - first) * Math.Max(req.Views, 1);
+            Console.WriteLine($"teacher {string.Join(" + ", teacherPaths.Select(Path.GetFileName))}{(teacherPaths.Length > 1 ? $" ({req.Ensemble ?? "separate"})" : "")} on {data.Name} {data.Split} ({end - first:N0} samples{(req.Views > 1 ? $" × {req.Views} views" : "")}), {pre}");
             var result = await ConsoleProgress.RunAsync("precompute-logits", total,
                 progress => LogitPrecomputer.RunAsync(req, progress, w => Console.Error.WriteLine(w), ct));
             if (result.Computed == 0) Console.WriteLine("the cache was already complete; nothing to do");
