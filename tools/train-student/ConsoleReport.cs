@@ -14,6 +14,12 @@ internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
     {
         var m = data.Cache.Metadata;
         Console.WriteLine($"train-student: {recipe.Student} on {data.Train.Name} {data.Train.Split} ({data.Cache.RowCount} cached rows, {m.ClassCount} classes, teacher {m.TeacherFile}), loss {recipe.Loss}, {recipe.Optimizer} lr {F(recipe.Lr, "g3")}, batch {recipe.Batch}, {recipe.Epochs} epochs, seed {recipe.Seed}");
+        if (m.AllTeachers.Count > 1)
+            Console.WriteLine(m.Ensemble == "separate"
+                ? $"teachers:      {string.Join(" + ", m.AllTeachers.Select(t => t.File))} in separate columns; distilling from the first ('logits'); precompute with --ensemble mean or mean-prob to distill from their average"
+                : $"teachers:      {string.Join(" + ", m.AllTeachers.Select(t => t.File))}, ensemble {m.Ensemble}");
+        if (m.HasViews)
+            Console.WriteLine($"views:         {m.Views} per sample ({m.Augment}); every cached view is a training row, replayed on the student's input");
         if (data.Test is null) Console.WriteLine($"no test evaluation: {data.NoTestReason}");
     }
 

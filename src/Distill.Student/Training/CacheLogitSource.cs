@@ -1,11 +1,18 @@
 using Distill.Cache;
+using Distill.Data;
 
 namespace Distill.Student.Training;
 
 /// <summary>The Parquet logits cache (src/Distill.Cache) as a <see cref="ILogitSource"/>.</summary>
 public sealed class CacheLogitSource : ILogitSource
 {
-    public CacheLogitSource(LogitCacheReader reader) => Reader = reader;
+    public CacheLogitSource(LogitCacheReader reader)
+    {
+        Reader = reader;
+        Augmentation = Augmentation.Parse(reader.Metadata.Augment);
+    }
+
+    public Augmentation Augmentation { get; }
 
     public LogitCacheReader Reader { get; }
     public int ClassCount => Reader.Metadata.ClassCount;
@@ -15,6 +22,12 @@ public sealed class CacheLogitSource : ILogitSource
     public async Task<LogitRows> ReadRowGroupAsync(int group, CancellationToken ct = default)
     {
         var b = await Reader.ReadRowGroupAsync(group, ct);
-        return new LogitRows(b.Rows, b.Index, b.Labels, b.Logits);
+        ViewParams[]? views = null;
+        if (b.CropX is not null)
+        {
+            views = new ViewParams[b.Rows];
+            for (int r = 0; r < b.Rows; r++) views[r] = new ViewParams(b.CropX[r], b.CropY![r], b.Flip![r] == 1);
+        }
+        return new LogitRows(b.Rows, b.Index, b.Labels, b.Logits, views);
     }
 }

@@ -13,6 +13,9 @@ public sealed record HostBatch(int Rows, float[] Inputs, float[] TeacherLogits, 
 /// by a background task (bounded prefetch), through a shuffle buffer sized to the budget, so memory stays bounded
 /// whatever the cache size. The dataset is preloaded (preprocessed) when it fits the budget too, else samples are
 /// read per batch. The order depends only on (seed, epoch), so a resumed run sees the same batches.
+/// A cache of augmented views has one row per (sample, view): each row's input is its sample with the row's stored
+/// crop/flip replayed (after preprocessing, padding with the preprocessed value of 0, which equals the teacher side's
+/// zero-padding before it), so the student sees exactly the view the teacher's logits belong to.
 /// </summary>
 public sealed class CachedBatchSource
 {
@@ -23,6 +26,9 @@ public sealed class CachedBatchSource
     private readonly long _budget;
     private float[]? _allInputs;              // N × D, preprocessed, when the dataset fits
     private long[]? _allIndex; private float[]? _allLogits; private int[]? _allLabels;   // when the cache fits
+    private ViewParams[]? _allViews;
+    private readonly Augmentation _augment;
+    private readonly float[] _fill, _scratch;
 
     public CachedBatchSource(ILogitSource source, IDataset dataset, Preprocessing preprocessing, int batch, int seed, long memoryBudgetBytes)
     {
@@ -31,6 +37,9 @@ public sealed class CachedBatchSource
         _channels = dataset.SampleShape.Length == 3 ? dataset.SampleShape[0] : 1;
         _classes = source.ClassCount;
         if (source.RowCount == 0) throw new DistillException("the cache holds no rows");
+        _augment = source.Augmentation;
+        _fill = preprocessing.ValueOfZero(_channels);
+        _scratch = new float[_sampleSize];
     }
 
     public long RowCount => _source.RowCount;
@@ -57,6 +66,7 @@ public sealed class CachedBatchSource
                 rows.Index.CopyTo(_allIndex, at);
                 rows.Logits.AsSpan(0, rows.Rows * _classes).CopyTo(_allLogits.AsSpan(at * _classes));
                 if (rows.Labels is not null) { labels ??= new int[n]; rows.Labels.CopyTo(labels, at); }
+                if (rows.Views is not null) { _allViews ??= new ViewParams[n]; rows.Views.CopyTo(_allViews, at); }
                 at += rows.Rows;
             }
             _allLabels = labels;
@@ -104,7 +114,7 @@ public sealed class CachedBatchSource
             {
                 int src = perm[start + r];
                 _allLogits.AsSpan(src * _classes, _classes).CopyTo(b.TeacherLogits.AsSpan(r * _classes));
-                Fill(b, r, _allIndex[src], _allLabels?[src]);
+                Fill(b, r, _allIndex[src], _allLabels?[src], _allViews?[src]);
             }
             yield return b;
         }
@@ -133,6 +143,8 @@ public sealed class CachedBatchSource
             var bufLogits = new float[(long)capacity * _classes];
             var bufIndex = new long[capacity];
             var bufLabel = new int[capacity];
+            var bufViews = new ViewParams[capacity];
+            bool views = false;
             int filled = 0;
             HostBatch? batch = null; int inBatch = 0;
             long remaining = _source.RowCount;
@@ -141,7 +153,7 @@ public sealed class CachedBatchSource
             {
                 batch ??= NewBatch((int)Math.Min(_batch, remaining));
                 bufLogits.AsSpan(slot * _classes, _classes).CopyTo(batch.TeacherLogits.AsSpan(inBatch * _classes));
-                Fill(batch, inBatch, bufIndex[slot], bufLabel[slot] >= 0 ? bufLabel[slot] : null);
+                Fill(batch, inBatch, bufIndex[slot], bufLabel[slot] >= 0 ? bufLabel[slot] : null, views ? bufViews[slot] : null);
                 inBatch++; remaining--;
                 if (inBatch < batch.Rows) return null;
                 var done = batch; batch = null; inBatch = 0;
@@ -170,6 +182,7 @@ public sealed class CachedBatchSource
                     rows.Logits.AsSpan(r * _classes, _classes).CopyTo(bufLogits.AsSpan(slot * _classes));
                     bufIndex[slot] = idx;
                     bufLabel[slot] = rows.Labels?[r] ?? -1;
+                    if (rows.Views is not null) { views = true; bufViews[slot] = rows.Views[r]; }
                     if (ready is not null) yield return ready;
                 }
             }
@@ -183,7 +196,7 @@ public sealed class CachedBatchSource
                 if (pick != last)
                 {
                     bufLogits.AsSpan(last * _classes, _classes).CopyTo(bufLogits.AsSpan(pick * _classes));
-                    bufIndex[pick] = bufIndex[last]; bufLabel[pick] = bufLabel[last];
+                    bufIndex[pick] = bufIndex[last]; bufLabel[pick] = bufLabel[last]; bufViews[pick] = bufViews[last];
                 }
                 if (ready is not null) yield return ready;
             }
@@ -210,7 +223,7 @@ public sealed class CachedBatchSource
 
     private HostBatch Allocate(int rows) => new(rows, new float[rows * _sampleSize], new float[rows * _classes], new long[rows]);
 
-    private void Fill(HostBatch b, int r, long index, int? label)
+    private void Fill(HostBatch b, int r, long index, int? label, ViewParams? view)
     {
         var dst = b.Inputs.AsSpan(r * _sampleSize, _sampleSize);
         int i = (int)index;
@@ -219,6 +232,11 @@ public sealed class CachedBatchSource
         {
             _dataset.ReadSamples(i, 1, dst);
             _prep.Apply(dst, _channels);
+        }
+        if (view is ViewParams p && !_augment.IsNone)
+        {
+            dst.CopyTo(_scratch);
+            _augment.Apply(_scratch, dst, _dataset.SampleShape, p, _fill);
         }
         b.Labels[r] = label ?? (_dataset.HasLabels ? _dataset.GetLabel(i) : throw new DistillException("neither the cache nor the dataset has labels"));
     }

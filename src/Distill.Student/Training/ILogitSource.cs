@@ -1,3 +1,5 @@
+using Distill.Data;
+
 namespace Distill.Student.Training;
 
 /// <summary>
@@ -7,13 +9,18 @@ namespace Distill.Student.Training;
 public interface ILogitSource
 {
     int ClassCount { get; }
+    /// <summary>How cached views were augmented; rows then carry their <see cref="LogitRows.Views"/> parameters.</summary>
+    Augmentation Augmentation => Augmentation.None;
     long RowCount { get; }
     int RowGroupCount { get; }
     Task<LogitRows> ReadRowGroupAsync(int group, CancellationToken ct = default);
 }
 
-/// <summary>A row group: <c>Logits</c> is row-major Rows × C.</summary>
-public sealed record LogitRows(int Rows, long[] Index, int[]? Labels, float[] Logits);
+/// <summary>
+/// A row group: <c>Logits</c> is row-major Rows × C; <c>Views</c> (when views are cached) the parameters of the
+/// augmented view each row's teacher output was computed on.
+/// </summary>
+public sealed record LogitRows(int Rows, long[] Index, int[]? Labels, float[] Logits, ViewParams[]? Views = null);
 
 public sealed class InMemoryLogitSource : ILogitSource
 {

@@ -28,8 +28,10 @@ public sealed class TrainingData : IDisposable
             string spec = datasetSpec ?? m.DatasetName;
             var train = DatasetCatalog.Open(spec, split);
             cache.Verify(train);
-            if (cache.RowCount > train.Count)
-                throw new DistillException($"cache {cacheDir} holds {cache.RowCount} rows for {train.Count} samples (views are not supported for training yet)");
+            if (!m.IsClassifier)
+                throw new DistillException($"cache {cacheDir} stores output '{m.Outputs[0].Name}' of shape [{string.Join(",", m.Outputs[0].Shape)}] per sample; train-student distills class logits [C]");
+            if (cache.RowCount > (long)train.Count * m.Views)
+                throw new DistillException($"cache {cacheDir} holds {cache.RowCount} rows for {train.Count} samples × {m.Views} views");
             IDataset? test = null; string? why = null; LogitCacheReader? testCache = null;
             try { test = DatasetCatalog.Open(spec, "test"); }
             catch (DistillException e) { why = e.Message; }
@@ -39,6 +41,8 @@ public sealed class TrainingData : IDisposable
                 if (test is null) throw new DistillException($"--test-cache given but the test split cannot be read: {why}");
                 testCache = LogitCacheReader.Open(testCacheDir);
                 testCache.Verify(test);
+                if (testCache.Metadata.HasViews)
+                    throw new DistillException($"test cache {testCacheDir} holds augmented views; evaluation needs the plain test split (precompute it without --views/--augment)");
                 if (testCache.Metadata.ClassCount != m.ClassCount)
                     throw new DistillException($"test cache has {testCache.Metadata.ClassCount} classes, train cache {m.ClassCount}");
                 if (testCache.Metadata.TeacherSha256 != m.TeacherSha256)
