@@ -28,7 +28,7 @@ public static class StudentShapeCheck
             catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
             {
                 // TorchSharp reports libtorch errors as ExternalException, with libtorch's C++ backtrace after the first line.
-                throw new DistillException($"the student fails on one sample of the dataset's shape {Shape(input)}: {e.Message.Split('\n')[0].Trim()}", e);
+                throw new DistillException($"the student fails on one sample of the dataset, input {Shape(input)}: {e.Message.Split('\n')[0].Trim()}", e);
             }
         }
         finally { student.train(wasTraining); }
