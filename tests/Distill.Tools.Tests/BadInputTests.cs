@@ -85,7 +85,7 @@ public sealed class BadInputTests
     }.Select(c => new object[] { c.Name, c.Tool, c.Args, c.Error });
 
     private static string Fill(string text) => text.Replace("{T}", _tmp).Replace("{F}", Tools.Fixtures)
-        .Replace("{M}", Path.Combine(Tools.RepoRoot, "models")).Replace("{FP}", Fingerprint[..12])
+        .Replace("{M}", Path.Combine(RepoRoot.Dir, "models")).Replace("{FP}", Fingerprint[..12])
         .Replace("{TSHA}", TinySha[..12]).Replace("{OSHA}", OtherSha[..12]);
 
     private static string Fingerprint = "";
@@ -103,7 +103,7 @@ public sealed class BadInputTests
         File.WriteAllText(Path.Combine(_tmp, "other-teacher.json"), $$"""{"student":"mlp:8","loss":"kd","epochs":1,"teacher":"{{OtherSha}}"}""");
         foreach (var split in new[] { "train", "test" })
         {
-            var r = Tools.Run("precompute-logits", new[] { "--teacher", Path.Combine(Tools.Fixtures, "names-x-linear.onnx"),
+            var r = ToolRunner.Run("precompute-logits", new[] { "--teacher", Path.Combine(Tools.Fixtures, "names-x-linear.onnx"),
                 "--dataset", Tools.TinyIdx, "--split", split, "--mean", "0.5", "--std", "0.25", "--out", Path.Combine(_tmp, $"tiny-{split}"), "--device", "cpu" });
             Assert.AreEqual(0, r.Code, r.Stderr);
         }
@@ -151,7 +151,7 @@ public sealed class BadInputTests
     [DynamicData(nameof(Cases))]
     public void GivesOneClearLineAndExitCodeOne(string name, string tool, string args, string error)
     {
-        var result = Tools.Run(tool, Fill(args).Split(' '));
+        var result = ToolRunner.Run(tool, Fill(args).Split(' '));
         Assert.AreEqual(1, result.Code, $"{name}: exit code; stderr: {result.Stderr}");
         var errors = result.ErrorLines.Where(l => l.StartsWith("error:")).ToList();
         Assert.AreEqual(1, errors.Count, $"{name}: one error line expected, stderr: {result.Stderr}");
@@ -162,7 +162,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void VerboseShowsTheStackTrace()
     {
-        var r = Tools.Run("precompute-logits", Fill("--teacher {T}/missing.onnx --out {T}/v1 --device cpu --verbose").Split(' '));
+        var r = ToolRunner.Run("precompute-logits", Fill("--teacher {T}/missing.onnx --out {T}/v1 --device cpu --verbose").Split(' '));
         Assert.AreEqual(1, r.Code);
         StringAssert.Contains(r.Stderr, "   at ");
     }
