@@ -12,7 +12,9 @@ namespace Distill.Student;
 /// using var data = TrainingData.Open("caches/fmnist-train", "fashion-mnist", testCacheDir: "caches/fmnist-test");
 /// var result = await Distiller.TrainAsync(myModule, data, new Recipe { Loss = "kd", Epochs = 10 }, outDir: "runs/mine");
 /// </code>
-/// The module maps a batch [B, ...sample shape] to logits [B, C]. The recipe's Student field is ignored.
+/// The module maps a batch [B, ...sample shape] to logits [B, C]; it is run once on one zero sample first and refused
+/// when it fails or its output is not [1, C] (<see cref="StudentShapeCheck"/>). The recipe's Student field is ignored.
+/// With <see cref="Recipe.Teacher"/> set, caches made by another teacher are refused (<see cref="TeacherCheck"/>).
 /// </summary>
 public static class Distiller
 {
@@ -20,8 +22,9 @@ public static class Distiller
         string? outDir = null, bool resume = false, ITrainingObjective? objective = null, TrainerEvents? events = null,
         CancellationToken ct = default)
     {
-        recipe.Validate();
+        recipe = TeacherCheck.Verify(recipe.Validate(), data);   // outputs record the teacher's hash, not a path
         var device = ResolveDevice(recipe.Device);
+        StudentShapeCheck.Verify(student, data.Train.SampleShape, data.ClassCount, device);
         objective ??= new RecipeObjective(recipe);
         var source = new CachedBatchSource(new CacheLogitSource(data.Cache), data.Train, data.Preprocessing, recipe.Batch,
             recipe.Seed, (long)recipe.MemoryBudgetMb << 20);
@@ -33,7 +36,10 @@ public static class Distiller
                 : await Evaluator.TeacherTop1Async(new CacheLogitSource(data.TestCache), data.Test.Count, ct);
             eval = new Evaluator(data.Test, data.Preprocessing, data.ClassCount, top1);
         }
-        var trainer = new Trainer(student, objective, source, eval, recipe, data.Train.SampleShape, device);
+        var trainer = new Trainer(student, objective, source, eval, recipe, data.Train.SampleShape, device)
+        {
+            TeacherSha256s = TeacherCheck.TeacherShas(data.Cache.Metadata),
+        };
         return trainer.Run(outDir, resume, events, ct);
     }
 
@@ -44,6 +50,7 @@ public static class Distiller
     public static async Task<TrainResult> TrainAsync(TrainingData data, Recipe recipe, string? outDir = null, bool resume = false,
         TrainerEvents? events = null, CancellationToken ct = default)
     {
+        recipe = TeacherCheck.Verify(recipe, data);   // before building the student; the hash makes the second check cheap
         manual_seed(recipe.Seed);
         var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
         var result = await TrainAsync(student, data, recipe, outDir, resume, null, events, ct);

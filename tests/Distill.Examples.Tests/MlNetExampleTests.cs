@@ -25,9 +25,7 @@ public sealed class MlNetExampleTests
     public void ApplyOnnxModelPredictsFashionMnistImages()
     {
         if (!File.Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")) Assert.Inconclusive("Fashion-MNIST not installed");
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Pipeline.sln"))) root = Path.GetDirectoryName(root)!;
-        var cardPath = Path.Combine(root, "models", "fmnist-resnet", "fmnist-resnet.json");
+        var cardPath = Path.Combine(RepoRoot.Dir, "models", "fmnist-resnet", "fmnist-resnet.json");
         var dir = Path.Combine(Path.GetTempPath(), "distill-examples", Guid.NewGuid().ToString("N"));
 
         // Export a student (random weights are enough to show the plumbing; the logits must match TorchSharp's).

@@ -1,4 +1,3 @@
-using Distill.Cache;
 using Distill.Data;
 using Distill.Student.Training;
 using TorchSharp;
@@ -38,26 +37,7 @@ public sealed class ObjectiveAndDistillerTests
     public async Task UsersOwnModuleTrainsThroughTheLibraryEntryPoint()
     {
         using var dir = new TempDir();
-        var x = Path.Combine(dir.Path, "x.npy"); var y = Path.Combine(dir.Path, "y.npy");
-        var labels = Enumerable.Range(0, 300).Select(i => (long)(i % 3)).ToArray();
-        NpyDataset.WriteFloat32(x, new long[] { 300, 4 }, k => (k % 4 == labels[k / 4] ? 2f : 0f) + (float)((k * 7919 % 13) / 13.0));
-        NpyDataset.WriteInt64(y, labels);
-        var spec = $"npy:{x},{y}";
-        using (var ds = (NpyDataset)DatasetCatalog.Open(spec, "train"))
-        {
-            var meta = new CacheMetadata
-            {
-                TeacherFile = "t", TeacherSha256 = "00", Outputs = new[] { new CacheOutput("logits", "logits", new[] { 3 }) },
-                ClassCount = 3, DatasetName = spec, Split = "train", DatasetCount = 300, Fingerprint = ds.Fingerprint,
-                SampleShape = ds.SampleShape, Preprocessing = new Preprocessing(1, new[] { 0.0 }, new[] { 1.0 }), InputName = "input", HasLabels = true,
-            };
-            await using var w = await LogitCacheWriter.CreateAsync(Path.Combine(dir.Path, "cache"), meta, true, rowGroupSize: 64);
-            var logits = new float[900];
-            for (int i = 0; i < 300; i++) logits[i * 3 + labels[i]] = 4;
-            await w.WriteAsync(Enumerable.Range(0, 300).Select(i => (long)i).ToArray(), labels.Select(l => (int)l).ToArray(), logits);
-            await w.CompleteAsync();
-        }
-        using var data = TrainingData.Open(Path.Combine(dir.Path, "cache"), null);
+        using var data = TrainingData.Open(await TinyNpyCache.CreateAsync(dir.Path), null);
         var result = await Distiller.TrainAsync(new Linear1(), data, new Recipe { Loss = "kd", Epochs = 3, Batch = 32, Lr = 0.05, MemoryBudgetMb = 16 },
             outDir: Path.Combine(dir.Path, "run"));
         Assert.AreEqual(3, result.History.Count);

@@ -43,7 +43,7 @@ public sealed class ResumeAndShardTests
         foreach (int segments in new[] { 0, 1, 4, 9 })
         {
             var dir = TestPaths.TempDir();
-            using (var p = ToolProcess.Start(Args(dir)))
+            using (var p = ToolRunner.Start("precompute-logits", Args(dir), drain: true))
             {
                 var work = CachePartWriter.WorkDirectoryFor(dir, 0);
                 var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -60,11 +60,11 @@ public sealed class ResumeAndShardTests
                 using (LogitCacheReader.Open(seg)) { }
             Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir), "an interrupted cache must not open");
 
-            var refused = ToolProcess.Run(Args(dir));
+            var refused = ToolRunner.Run("precompute-logits", Args(dir), timeoutSeconds: 120);
             Assert.AreEqual(1, refused.Code);
             StringAssert.Contains(refused.Stderr, "--resume");
 
-            var resumed = ToolProcess.Run(Args(dir).Append("--resume").ToArray());
+            var resumed = ToolRunner.Run("precompute-logits", Args(dir).Append("--resume").ToArray(), timeoutSeconds: 120);
             Assert.AreEqual(0, resumed.Code, resumed.Stderr);
             var got = await ReadAll(dir);
             CollectionAssert.AreEqual(expected.Index, got.Index, $"kill after {segments}");
@@ -81,7 +81,7 @@ public sealed class ResumeAndShardTests
         var dir = TestPaths.TempDir();
         foreach (var k in new[] { 2, 1, 3 })
         {
-            var r = ToolProcess.Run(Args(dir).Concat(new[] { "--shard", $"{k}/3" }).ToArray());
+            var r = ToolRunner.Run("precompute-logits", Args(dir).Concat(new[] { "--shard", $"{k}/3" }).ToArray(), timeoutSeconds: 120);
             Assert.AreEqual(0, r.Code, r.Stderr);
             if (k == 1)
             {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Distill.Cache;
 using Parquet;
 using Parquet.Schema;
@@ -6,7 +7,9 @@ namespace Distill.Tools.Tests;
 
 /// <summary>
 /// Bad input across both tools: each case gives exactly one "error:" line, the expected text, exit code 1, and no
-/// stack trace. {T} is this class's temporary folder, {F} the teacher-test fixtures, {M} the models folder.
+/// stack trace. {T} is this class's temporary folder, {F} the teacher-test fixtures, {M} the models folder; {FP},
+/// {TSHA} and {OSHA} are the first 12 hex digits of the tiny caches' fingerprint, of their teacher's SHA-256 and of
+/// another fixture teacher's (two-outputs.onnx).
 /// </summary>
 [TestClass]
 public sealed class BadInputTests
@@ -71,12 +74,23 @@ public sealed class BadInputTests
             "cannot write to output directory {T}/afile/run: Could not find a part of the path '{T}/afile/run'."),
         ("DIST with a batch of one", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss dist --batch 1 --epochs 1 --out {T}/r11",
             "loss 'dist' needs a batch of at least 2 rows (its intra-class term correlates columns), got 1"),
+        ("cache made by another teacher (file)", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --epochs 1 --teacher {F}/two-outputs.onnx --out {T}/r12",
+            "cache {T}/tiny-train was made by teacher names-x-linear.onnx (sha256 {TSHA}…), not by the recipe's teacher two-outputs.onnx (sha256 {OSHA}…)"),
+        ("cache made by another teacher (sha256)", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --epochs 1 --teacher 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef --out {T}/r13",
+            "cache {T}/tiny-train was made by teacher names-x-linear.onnx (sha256 {TSHA}…), not by the recipe's teacher sha256 0123456789ab…"),
+        ("missing teacher file (student)", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --epochs 1 --teacher {T}/missing.onnx --out {T}/r14",
+            "teacher {T}/missing.onnx not found (--teacher takes the teacher's .onnx file or its 64-hex-digit SHA-256)"),
+        ("recipe naming another teacher", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --recipe {T}/other-teacher.json --out {T}/r15",
+            "cache {T}/tiny-train was made by teacher names-x-linear.onnx (sha256 {TSHA}…), not by the recipe's teacher sha256 {OSHA}…"),
     }.Select(c => new object[] { c.Name, c.Tool, c.Args, c.Error });
 
     private static string Fill(string text) => text.Replace("{T}", _tmp).Replace("{F}", Tools.Fixtures)
-        .Replace("{M}", Path.Combine(Tools.RepoRoot, "models")).Replace("{FP}", Fingerprint[..12]);
+        .Replace("{M}", Path.Combine(RepoRoot.Dir, "models")).Replace("{FP}", Fingerprint[..12])
+        .Replace("{TSHA}", TinySha[..12]).Replace("{OSHA}", OtherSha[..12]);
 
     private static string Fingerprint = "";
+    // SHA-256 of the tiny caches' teacher (names-x-linear.onnx) and of another fixture teacher (two-outputs.onnx).
+    private static string TinySha = "", OtherSha = "";
 
     [ClassInitialize]
     public static async Task Setup(TestContext _)
@@ -85,15 +99,18 @@ public sealed class BadInputTests
         File.WriteAllText(Path.Combine(_tmp, "notonnx.onnx"), "not a model");
         File.WriteAllText(Path.Combine(_tmp, "afile"), "a file where a folder is expected");
         File.WriteAllText(Path.Combine(_tmp, "bad-recipe.json"), """{"student":"mlp:8","loss":"kd","epochs":1,"colour":"red"}""");
+        OtherSha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(Tools.Fixtures, "two-outputs.onnx"))));
+        File.WriteAllText(Path.Combine(_tmp, "other-teacher.json"), $$"""{"student":"mlp:8","loss":"kd","epochs":1,"teacher":"{{OtherSha}}"}""");
         foreach (var split in new[] { "train", "test" })
         {
-            var r = Tools.Run("precompute-logits", new[] { "--teacher", Path.Combine(Tools.Fixtures, "names-x-linear.onnx"),
+            var r = ToolRunner.Run("precompute-logits", new[] { "--teacher", Path.Combine(Tools.Fixtures, "names-x-linear.onnx"),
                 "--dataset", Tools.TinyIdx, "--split", split, "--mean", "0.5", "--std", "0.25", "--out", Path.Combine(_tmp, $"tiny-{split}"), "--device", "cpu" });
             Assert.AreEqual(0, r.Code, r.Stderr);
         }
         using (var tiny = LogitCacheReader.Open(Path.Combine(_tmp, "tiny-train")))
         {
             Fingerprint = tiny.Metadata.Fingerprint;
+            TinySha = tiny.Metadata.TeacherSha256;
             var b = await tiny.ReadRowGroupAsync(0);
             // Same data, but a NaN logit at sample 3, or a label the 3 classes cannot have.
             var nan = (float[])b.Logits.Clone(); nan[3 * 3 + 1] = float.NaN;
@@ -134,7 +151,7 @@ public sealed class BadInputTests
     [DynamicData(nameof(Cases))]
     public void GivesOneClearLineAndExitCodeOne(string name, string tool, string args, string error)
     {
-        var result = Tools.Run(tool, Fill(args).Split(' '));
+        var result = ToolRunner.Run(tool, Fill(args).Split(' '));
         Assert.AreEqual(1, result.Code, $"{name}: exit code; stderr: {result.Stderr}");
         var errors = result.ErrorLines.Where(l => l.StartsWith("error:")).ToList();
         Assert.AreEqual(1, errors.Count, $"{name}: one error line expected, stderr: {result.Stderr}");
@@ -145,7 +162,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void VerboseShowsTheStackTrace()
     {
-        var r = Tools.Run("precompute-logits", Fill("--teacher {T}/missing.onnx --out {T}/v1 --device cpu --verbose").Split(' '));
+        var r = ToolRunner.Run("precompute-logits", Fill("--teacher {T}/missing.onnx --out {T}/v1 --device cpu --verbose").Split(' '));
         Assert.AreEqual(1, r.Code);
         StringAssert.Contains(r.Stderr, "   at ");
     }

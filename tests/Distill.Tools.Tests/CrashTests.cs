@@ -26,7 +26,7 @@ public sealed class CrashTests
 
     private static void KillAfter(string tool, string[] args, TimeSpan delay)
     {
-        using var p = Tools.Start(tool, args, drain: true);
+        using var p = ToolRunner.Start(tool, args, drain: true);
         if (!p.WaitForExit(delay)) { p.Kill(entireProcessTree: true); p.WaitForExit(); }
     }
 
@@ -34,7 +34,7 @@ public sealed class CrashTests
     public async Task PrecomputeLogitsSurvivesTenKills()
     {
         var plainDir = Tools.TempDir();
-        Assert.AreEqual(0, Tools.Run("precompute-logits", PrecomputeArgs(plainDir)).Code);
+        Assert.AreEqual(0, ToolRunner.Run("precompute-logits", PrecomputeArgs(plainDir)).Code);
         var plain = await ReadAll(plainDir);
         var rng = new Random(20261122);
         int interrupted = 0;
@@ -48,7 +48,7 @@ public sealed class CrashTests
             foreach (var seg in Directory.Exists(CachePartWriter.WorkDirectoryFor(dir, 0))
                          ? Directory.GetFiles(CachePartWriter.WorkDirectoryFor(dir, 0), "seg-*.parquet") : Array.Empty<string>())
                 using (LogitCacheReader.Open(seg)) { }
-            var resumed = Tools.Run("precompute-logits", PrecomputeArgs(dir).Append("--resume").ToArray());
+            var resumed = ToolRunner.Run("precompute-logits", PrecomputeArgs(dir).Append("--resume").ToArray());
             Assert.AreEqual(0, resumed.Code, $"trial {trial}: {resumed.Stderr}");
             var got = await ReadAll(dir);
             CollectionAssert.AreEqual(plain.Index, got.Index, $"trial {trial}");
@@ -95,11 +95,11 @@ public sealed class CrashTests
     public void TrainStudentSurvivesFiveKills()
     {
         var cache = Tools.TempDir();
-        Assert.AreEqual(0, Tools.Run("precompute-logits", new[] { "--teacher", Tools.Teacher, "--dataset", "fashion-mnist",
+        Assert.AreEqual(0, ToolRunner.Run("precompute-logits", new[] { "--teacher", Tools.Teacher, "--dataset", "fashion-mnist",
             "--split", "test", "--out", cache, "--overwrite", "--device", "cpu", "--threads", "2" }).Code);
         var plainDir = Path.Combine(Tools.TempDir(), "run");
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var plain = Tools.Run("train-student", TrainArgs(cache, plainDir));
+        var plain = ToolRunner.Run("train-student", TrainArgs(cache, plainDir));
         double wallMs = watch.Elapsed.TotalMilliseconds;
         Assert.AreEqual(0, plain.Code, plain.Stderr);
         var expected = Summary(plainDir).ToJsonString();
@@ -112,7 +112,7 @@ public sealed class CrashTests
             // Anywhere between process start-up and the last epoch of an uninterrupted run.
             KillAfter("train-student", TrainArgs(cache, dir), TimeSpan.FromMilliseconds(wallMs * (0.1 + 0.75 * rng.NextDouble())));
             if (!File.Exists(Path.Combine(dir, "summary.json"))) interrupted++;
-            var resumed = Tools.Run("train-student", TrainArgs(cache, dir).Append("--resume").ToArray());
+            var resumed = ToolRunner.Run("train-student", TrainArgs(cache, dir).Append("--resume").ToArray());
             Assert.AreEqual(0, resumed.Code, $"trial {trial}: {resumed.Stderr}");
             AssertSameSummary(JsonNode.Parse(expected)!, Summary(dir), $"trial {trial}");
         }

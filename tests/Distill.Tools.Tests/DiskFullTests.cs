@@ -31,10 +31,10 @@ public sealed class DiskFullTests
             var cache = Path.Combine(disk, "cache");
             string[] Args(int limit, params string[] more) => new[] { "--teacher", Tools.Teacher, "--dataset", "fashion-mnist", "--split", "test",
                 "--limit", $"{limit}", "--out", cache, "--device", "cpu" }.Concat(more).ToArray();
-            Assert.AreEqual(0, Tools.Run("precompute-logits", Args(3000)).Code);
+            Assert.AreEqual(0, ToolRunner.Run("precompute-logits", Args(3000)).Code);
             byte[] before = File.ReadAllBytes(Path.Combine(cache, "part-00000.parquet"));
 
-            var full = Tools.Run("precompute-logits", Args(10000, "--overwrite"));
+            var full = ToolRunner.Run("precompute-logits", Args(10000, "--overwrite"));
             Assert.AreEqual(1, full.Code, full.Stderr);
             var error = full.ErrorLines.Single(l => l.StartsWith("error:"));
             StringAssert.StartsWith(error, $"error: writing the cache to {cache} failed: No space left on device");
@@ -51,14 +51,14 @@ public sealed class DiskFullTests
     public void TrainStudentOnAFullDiskFailsCleanlyAndLeavesNoPartialFile()
     {
         var cache = Tools.TempDir();
-        Assert.AreEqual(0, Tools.Run("precompute-logits", new[] { "--teacher", Tools.Teacher, "--dataset", "fashion-mnist", "--split", "test",
+        Assert.AreEqual(0, ToolRunner.Run("precompute-logits", new[] { "--teacher", Tools.Teacher, "--dataset", "fashion-mnist", "--split", "test",
             "--out", cache, "--overwrite", "--device", "cpu", "--limit", "2000" }).Code);
         var disk = Mount("1500");
         try
         {
             var run = Path.Combine(disk, "run");
             // mlp-256-256 checkpoints (weights + Adam moments, ~2.7 MB each) cannot fit in 1.5 MB.
-            var r = Tools.Run("train-student", new[] { "--cache", cache, "--split", "test", "--student", "mlp-256-256", "--loss", "kd",
+            var r = ToolRunner.Run("train-student", new[] { "--cache", cache, "--split", "test", "--student", "mlp-256-256", "--loss", "kd",
                 "--epochs", "3", "--threads", "1", "--out", run });
             Assert.AreEqual(1, r.Code, r.Stdout + r.Stderr);
             var error = r.ErrorLines.Single(l => l.StartsWith("error:"));

@@ -16,12 +16,12 @@ public sealed class ReproductionSmokeTests
         var dir = Tools.TempDir();
         foreach (var split in new[] { "train", "test" })
         {
-            var r = Tools.Run("precompute-logits", new[] { "--teacher", Tools.Teacher, "--dataset", "fashion-mnist", "--split", split,
+            var r = ToolRunner.Run("precompute-logits", new[] { "--teacher", Tools.Teacher, "--dataset", "fashion-mnist", "--split", split,
                 "--out", Path.Combine(dir, split), "--device", "cpu" });
             Assert.AreEqual(0, r.Code, r.Stderr);
         }
         var run = Path.Combine(dir, "run");
-        var t = Tools.Run("train-student", new[] { "--recipe", Path.Combine(Tools.RepoRoot, "recipes", "fmnist", "mlp-20-20.kd.json"),
+        var t = ToolRunner.Run("train-student", new[] { "--recipe", Path.Combine(RepoRoot.Dir, "recipes", "fmnist", "mlp-20-20.kd.json"),
             "--cache", Path.Combine(dir, "train"), "--test-cache", Path.Combine(dir, "test"), "--epochs", "2", "--out", run }, 600);
         Assert.AreEqual(0, t.Code, t.Stderr);
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
@@ -29,7 +29,7 @@ public sealed class ReproductionSmokeTests
         Assert.IsTrue(acc > 0.82, $"test accuracy after 2 epochs {acc}");
         Assert.IsTrue(agreement > 0.84, $"agreement with the teacher {agreement}");
         // The exported student is an ONNX teacher for precompute-logits: same input, and it reproduces its accuracy.
-        var again = Tools.Run("precompute-logits", new[] { "--teacher", Path.Combine(run, "student.onnx"), "--dataset", "fashion-mnist",
+        var again = ToolRunner.Run("precompute-logits", new[] { "--teacher", Path.Combine(run, "student.onnx"), "--dataset", "fashion-mnist",
             "--split", "test", "--out", Path.Combine(dir, "student-cache"), "--device", "cpu" });
         Assert.AreEqual(0, again.Code, again.Stderr);
         StringAssert.Contains(again.Stdout, $"teacher top-1: {acc:F4}");

@@ -18,6 +18,8 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
         var cacheDir = p.GetValue(TrainCommand.Cache) ?? throw new DistillException("--cache DIR is required (make one with precompute-logits)");
         var recipe = TrainCommand.BuildRecipe(p);
         _ = new RecipeObjective(recipe);   // an unknown loss or bad weight fails here, before any data is read
+        // Saved with the teacher as its hash (a path names a file, not a teacher); a missing file fails here too.
+        var saved = TeacherCheck.WithTeacherHash(recipe);
         var outDir = p.GetValue(TrainCommand.Out);
         bool resume = p.GetValue(TrainCommand.Resume);
         if (p.GetValue(TrainCommand.Threads) is int threads)
@@ -32,7 +34,7 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
             try
             {
                 Directory.CreateDirectory(outDir);
-                if (!resume) File.WriteAllText(Path.Combine(outDir, "recipe.json"), recipe.ToJson() + "\n");
+                if (!resume) File.WriteAllText(Path.Combine(outDir, "recipe.json"), saved.ToJson() + "\n");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -42,12 +42,13 @@ internal static class TrainCommand
     public static readonly Option<int?> Seed = new("--seed") { Description = "Random seed (default 0)" };
     public static readonly Option<string?> Device = new("--device") { Description = "auto, cpu or cuda" };
     public static readonly Option<int?> MemoryBudgetMb = new("--memory-budget-mb") { Description = "Memory for the shuffle buffer and dataset preload (default 512)" };
+    public static readonly Option<string?> Teacher = new("--teacher") { Description = "Refuse caches (train and test) not made by this teacher: its .onnx file or 64-hex-digit SHA-256" };
 
     public static void AddTo(Command cmd)
     {
         foreach (Option o in new Option[] { Cache, TestCache, Dataset, Split, Recipe, Out, Resume, Threads, Verbose, Student, Loss,
                      Temperature, Alpha, Beta, Gamma, CeWeight, KdWeight, Warmup, LabelSmoothing, Optimizer, Lr, WeightDecay,
-                     Momentum, Nesterov, Schedule, LrWarmup, StepEpochs, LrDecay, Batch, Epochs, Seed, Device, MemoryBudgetMb })
+                     Momentum, Nesterov, Schedule, LrWarmup, StepEpochs, LrDecay, Batch, Epochs, Seed, Device, MemoryBudgetMb, Teacher })
             cmd.Options.Add(o);
     }
 
@@ -72,6 +73,7 @@ internal static class TrainCommand
             Schedule = OrS(Schedule, r.Schedule), LrWarmup = Or(LrWarmup, r.LrWarmup), StepEpochs = Or(StepEpochs, r.StepEpochs),
             LrDecay = Or(LrDecay, r.LrDecay), Batch = Or(Batch, r.Batch), Epochs = Or(Epochs, r.Epochs), Seed = Or(Seed, r.Seed),
             Device = OrS(Device, r.Device), MemoryBudgetMb = Or(MemoryBudgetMb, r.MemoryBudgetMb),
+            Teacher = p.GetValue(Teacher) ?? r.Teacher,
         };
         return r.Validate();
     }

@@ -28,7 +28,9 @@ public static class MetricsWriter
     public static void Append(string outDir, EpochMetrics m) =>
         File.AppendAllText(Path.Combine(outDir, "metrics.jsonl"), Line(m) + "\n");
 
-    public static JsonObject Summary(IReadOnlyList<EpochMetrics> history, Recipe recipe, double wallSeconds, long parameters)
+    /// <param name="teacherSha256s">The teachers the logits came from (the recipe's teacher may be a path or absent).</param>
+    public static JsonObject Summary(IReadOnlyList<EpochMetrics> history, Recipe recipe, double wallSeconds, long parameters,
+        IReadOnlyList<string> teacherSha256s)
     {
         var last = history[^1];
         var best = history.Where(h => h.TestAcc is not null).MaxBy(h => h.TestAcc!.Value);
@@ -45,6 +47,7 @@ public static class MetricsWriter
             ["final_losses"] = losses,
             ["parameters"] = parameters,
             ["wall_seconds"] = Math.Round(wallSeconds, 3),
+            ["teacher_sha256s"] = new JsonArray(teacherSha256s.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
             ["recipe"] = JsonNode.Parse(recipe.ToJson()),
         };
     }

@@ -22,10 +22,10 @@ public sealed class RunOutputs
         _tb?.Scalars(m.Epoch, Scalars(m));
     }
 
-    public void Finish(IReadOnlyList<EpochMetrics> history, Recipe recipe, double wall, long parameters)
+    public void Finish(IReadOnlyList<EpochMetrics> history, Recipe recipe, double wall, long parameters, IReadOnlyList<string> teacherSha256s)
     {
         _tb?.Dispose();
-        MetricsWriter.WriteSummary(_dir, MetricsWriter.Summary(history, recipe, wall, parameters));
+        MetricsWriter.WriteSummary(_dir, MetricsWriter.Summary(history, recipe, wall, parameters, teacherSha256s));
         try { CurvePlot.Save(Path.Combine(_dir, "curves.png"), history); }
         catch (Exception e) when (e is not OutOfMemoryException) { Console.Error.WriteLine($"warning: curves.png not written ({e.Message})"); }
     }

@@ -43,6 +43,11 @@ public sealed record Recipe
     public string Device { get; init; } = "auto";
     /// <summary>Memory for the cache shuffle buffer and dataset preload; a cache that fits is shuffled fully.</summary>
     public int MemoryBudgetMb { get; init; } = 512;
+    /// <summary>
+    /// The teacher the caches must come from: a path to its .onnx file (hashed) or its SHA-256 in hex; null accepts
+    /// any teacher. Checked by <see cref="TeacherCheck"/>.
+    /// </summary>
+    public string? Teacher { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -31,6 +31,9 @@ public sealed class Trainer
     private readonly long[] _sampleShape;
     private readonly Device _device;
 
+    /// <summary>SHA-256s of the teachers the logits came from, recorded in summary.json; empty when unknown.</summary>
+    public IReadOnlyList<string> TeacherSha256s { get; init; } = Array.Empty<string>();
+
     public Trainer(nn.Module<Tensor, Tensor> model, ITrainingObjective objective, CachedBatchSource data, Evaluator? eval,
         Recipe recipe, int[] sampleShape, Device device)
     {
@@ -117,7 +120,7 @@ public sealed class Trainer
         if (outDir is not null)
         {
             _model.save(Path.Combine(outDir, "model.dat"));
-            outputs!.Finish(history, _recipe, wall, parameters);
+            outputs!.Finish(history, _recipe, wall, parameters, TeacherSha256s);
         }
         return new TrainResult(history, wall, parameters);
     }

@@ -45,7 +45,7 @@ public sealed class TrainingData : IDisposable
                     throw new DistillException($"test cache {testCacheDir} holds augmented views; evaluation needs the plain test split (precompute it without --views/--augment)");
                 if (testCache.Metadata.ClassCount != m.ClassCount)
                     throw new DistillException($"test cache has {testCache.Metadata.ClassCount} classes, train cache {m.ClassCount}");
-                if (testCache.Metadata.TeacherSha256 != m.TeacherSha256)
+                if (!TeacherCheck.TeacherShas(testCache.Metadata).SequenceEqual(TeacherCheck.TeacherShas(m)))
                     throw new DistillException($"test cache {testCacheDir} was made by another teacher than {cacheDir}");
             }
             return new TrainingData { Cache = cache, Train = train, Test = test, TestCache = testCache, Preprocessing = m.Preprocessing, NoTestReason = why };

@@ -10,8 +10,7 @@ internal static class ExportFixture
     public const string Dataset = "fashion-mnist";
     public static readonly int[] Sample = { 1, 28, 28 };
 
-    public static string RepoRoot { get; } = FindRoot();
-    public static string TeacherCardPath => Path.Combine(RepoRoot, "models", "fmnist-resnet", "fmnist-resnet.json");
+    public static string TeacherCardPath => Path.Combine(RepoRoot.Dir, "models", "fmnist-resnet", "fmnist-resnet.json");
 
     private static readonly Lazy<(float[] X, int[] Y, int N)> Test = new(() =>
     {
@@ -82,12 +81,5 @@ internal static class ExportFixture
         var dir = Path.Combine(Path.GetTempPath(), "distill-export-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
-    }
-
-    private static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Pipeline.sln"))) return d.FullName;
-        throw new InvalidOperationException("Pipeline.sln not found above " + AppContext.BaseDirectory);
     }
 }

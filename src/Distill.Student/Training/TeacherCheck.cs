@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using Distill.Cache;
+using Distill.Data;
+
+namespace Distill.Student.Training;
+
+/// <summary>
+/// Refuses caches not made by the recipe's teacher (<see cref="Recipe.Teacher"/>: a path to the .onnx file or its
+/// SHA-256), so a student is never distilled from the wrong teacher's logits by mistake.
+/// </summary>
+public static class TeacherCheck
+{
+    /// <summary>The recipe's teacher, resolved: how to name it in messages and its SHA-256 (lower-case hex).</summary>
+    public sealed record Expected(string Name, string Sha256);
+
+    /// <summary>
+    /// The SHA-256s of the teachers whose logits a cache holds. The only place that reads them: ensemble caches
+    /// (several teachers) extend this, and every comparison follows.
+    /// </summary>
+    public static IReadOnlyList<string> TeacherShas(CacheMetadata m) => new[] { m.TeacherSha256 };
+
+    /// <summary>True when <paramref name="sha256"/> is one of the cache's teachers.</summary>
+    public static bool MadeBy(CacheMetadata m, string sha256) =>
+        TeacherShas(m).Contains(sha256, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Checks the train cache and, when there is one, the test cache. Returns the recipe with its teacher as the
+    /// SHA-256 (a path names a file, not a teacher), unchanged without a recipe teacher.
+    /// </summary>
+    public static Recipe Verify(Recipe recipe, TrainingData data)
+    {
+        if (Resolve(recipe.Teacher) is not { } expected) return recipe;
+        Verify(data.Cache, expected);
+        if (data.TestCache is not null) Verify(data.TestCache, expected);
+        return recipe with { Teacher = expected.Sha256 };
+    }
+
+    /// <summary>The recipe with its teacher as the SHA-256, for the run's saved recipe; fails on a missing file.</summary>
+    public static Recipe WithTeacherHash(Recipe recipe) =>
+        Resolve(recipe.Teacher) is { } expected ? recipe with { Teacher = expected.Sha256 } : recipe;
+
+    public static void Verify(LogitCacheReader cache, Expected expected)
+    {
+        var m = cache.Metadata;
+        if (!MadeBy(m, expected.Sha256))
+            throw new DistillException($"cache {cache.Directory} was made by teacher {m.TeacherFile} ({Short(TeacherShas(m)[0])}), not by the recipe's teacher {expected.Name}");
+    }
+
+    /// <summary>A 64-hex-digit string is taken as the hash itself; anything else as the path of the teacher's file.</summary>
+    public static Expected? Resolve(string? teacher)
+    {
+        if (teacher is null) return null;
+        if (teacher.Length == 64 && teacher.All(Uri.IsHexDigit))
+        {
+            var sha = teacher.ToLowerInvariant();
+            return new Expected(Short(sha), sha);
+        }
+        if (!File.Exists(teacher))
+            throw new DistillException($"teacher {teacher} not found (--teacher takes the teacher's .onnx file or its 64-hex-digit SHA-256)");
+        string hash;
+        try
+        {
+            using var f = File.OpenRead(teacher);
+            hash = Convert.ToHexStringLower(SHA256.HashData(f));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DistillException($"cannot read teacher {teacher}: {e.Message}", e);
+        }
+        return new Expected($"{Path.GetFileName(teacher)} ({Short(hash)})", hash);
+    }
+
+    // 12 hex digits name a teacher unambiguously in practice, as the dataset fingerprints in cache errors do.
+    private static string Short(string sha) => $"sha256 {sha[..Math.Min(12, sha.Length)]}…";
+}
