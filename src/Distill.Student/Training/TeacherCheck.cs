@@ -14,10 +14,16 @@ public static class TeacherCheck
     public sealed record Expected(string Name, string Sha256);
 
     /// <summary>
-    /// The SHA-256s of the teachers whose logits a cache holds. The only place that reads them: ensemble caches
-    /// (several teachers) extend this, and every comparison follows.
+    /// The SHA-256s of the teachers behind a cache's <c>logits</c> column (what a student distills from): every
+    /// teacher of a mean/mean-prob ensemble, else the one whose output it is (teacher 0 of a separate-columns cache).
+    /// The only place that reads them; every comparison follows.
     /// </summary>
-    public static IReadOnlyList<string> TeacherShas(CacheMetadata m) => new[] { m.TeacherSha256 };
+    public static IReadOnlyList<string> TeacherShas(CacheMetadata m)
+    {
+        var teachers = m.AllTeachers;
+        int source = m.Outputs.Count > 0 ? m.Outputs[0].Teacher : 0;
+        return source < 0 ? teachers.Select(t => t.Sha256).ToArray() : new[] { teachers[Math.Min(source, teachers.Count - 1)].Sha256 };
+    }
 
     /// <summary>True when <paramref name="sha256"/> is one of the cache's teachers.</summary>
     public static bool MadeBy(CacheMetadata m, string sha256) =>
@@ -43,7 +49,7 @@ public static class TeacherCheck
     {
         var m = cache.Metadata;
         if (!MadeBy(m, expected.Sha256))
-            throw new DistillException($"cache {cache.Directory} was made by teacher {m.TeacherFile} ({Short(TeacherShas(m)[0])}), not by the recipe's teacher {expected.Name}");
+            throw new DistillException($"cache {cache.Directory} was made by teacher {string.Join(" + ", m.AllTeachers.Where(t => TeacherShas(m).Contains(t.Sha256)).Select(t => $"{t.File} ({Short(t.Sha256)})"))}, not by the recipe's teacher {expected.Name}");
     }
 
     /// <summary>A 64-hex-digit string is taken as the hash itself; anything else as the path of the teacher's file.</summary>
