@@ -1,20 +1,21 @@
 """The reference students trained in PyTorch on the GPU machine, for the same-GPU comparison with
 `train-student --device cuda` (issue 8). Same recipe as ../shared/reference/fmnist-students.json: Adam 1e-3, batch 128,
 20 epochs, no augmentation, kd = 0.1 CE + 0.9 KD(T=4), dkd = CE + min(epoch/5,1)·DKD(1, 8, T=4). The teacher logits
-come from the teacher rebuilt in PyTorch (torch_teacher.py's interpreter), computed once before timing, as a cache.
+come from the teacher rebuilt in PyTorch (onnx_torch.py), computed once before timing, as a cache.
 Batches are copied from pinned host memory each step, like train-student does. No torch.compile.
 Usage: python torch_student.py teacher-torch.pt IDX_DIR STUDENT LOSS [EPOCHS] [SEED]; prints one JSON line."""
 import gzip, json, struct, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from onnx_torch import load_teacher
 
 spec_path, idx_dir, student_name, loss_name = sys.argv[1:5]
 epochs = int(sys.argv[5]) if len(sys.argv) > 5 else 20
 seed = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 torch.backends.cudnn.allow_tf32 = False
 torch.backends.cuda.matmul.allow_tf32 = False
-dev = torch.device("cuda")
+dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # cpu: a local check of this script
 torch.manual_seed(seed)
 
 def load(prefix):
@@ -30,27 +31,10 @@ x_train, y_train = load("train")
 x_test, y_test = load("t10k")
 
 # Teacher logits once (the "cache"), with the ONNX teacher rebuilt in PyTorch.
-spec = torch.load(spec_path)
-W = {k: v.to(dev) for k, v in spec["weights"].items()}
-def teacher(x):
-    env = {spec["input"]: x}
-    for n in spec["nodes"]:
-        a, i = n["attrs"], [env[k] if k in env else W[k] for k in n["inputs"] if k]
-        op = n["op"]
-        if op == "Conv":
-            p = a.get("pads", [0, 0, 0, 0])
-            y = F.conv2d(i[0], i[1], i[2] if len(i) > 2 else None, a.get("strides", [1, 1]), (p[0], p[1]))
-        elif op == "Relu": y = F.relu(i[0])
-        elif op == "Add": y = i[0] + i[1]
-        elif op == "GlobalAveragePool": y = i[0].mean(dim=(2, 3), keepdim=True)
-        elif op == "Flatten": y = i[0].flatten(1)
-        elif op == "Gemm": y = i[0] @ (i[1].t() if a.get("transB", 0) else i[1]) + i[2]
-        else: raise SystemExit(f"op {op}")
-        env[n["outputs"][0]] = y
-    return env[spec["output"]]
+teacher = load_teacher(spec_path, dev)
 with torch.inference_mode():
     t_train = torch.cat([teacher(x_train[s:s + 1000].to(dev)).cpu() for s in range(0, len(x_train), 1000)])
-x_train, y_train, t_train = x_train.pin_memory(), y_train.pin_memory(), t_train.pin_memory()
+if dev.type == "cuda": x_train, y_train, t_train = x_train.pin_memory(), y_train.pin_memory(), t_train.pin_memory()
 
 def make(name):
     if name == "mlp-20-20":
@@ -80,7 +64,7 @@ n = len(y_train)
 epoch_seconds, accs = [], []
 for epoch in range(1, epochs + 1):
     model.train()
-    torch.cuda.synchronize()
+    dev.type == "cuda" and torch.cuda.synchronize()
     start = time.perf_counter()
     perm = torch.randperm(n)
     for b in range(0, n, 128):
@@ -98,13 +82,13 @@ for epoch in range(1, epochs + 1):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    torch.cuda.synchronize()
+    dev.type == "cuda" and torch.cuda.synchronize()
     epoch_seconds.append(time.perf_counter() - start)
     model.eval()
     with torch.inference_mode():
         correct = sum((model(x_test[s:s + 1000].to(dev)).argmax(1).cpu() == y_test[s:s + 1000]).sum().item() for s in range(0, len(y_test), 1000))
     accs.append(correct / len(y_test))
-print(json.dumps({"framework": f"PyTorch {torch.__version__}", "gpu": torch.cuda.get_device_name(0), "student": student_name,
+print(json.dumps({"framework": f"PyTorch {torch.__version__}", "gpu": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu", "student": student_name,
                   "loss": loss_name, "epochs": epochs, "seed": seed, "epoch_seconds": epoch_seconds,
                   "median_epoch_seconds": sorted(epoch_seconds[1:] or epoch_seconds)[len(epoch_seconds[1:] or epoch_seconds) // 2],
                   "final_test_acc": accs[-1]}))

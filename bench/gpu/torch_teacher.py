@@ -5,37 +5,14 @@ ONNX Runtime session). Prints one JSON line.
 Usage: python torch_teacher.py teacher-torch.pt IDX_DIR split reference-logits.json [batch]"""
 import gzip, json, struct, sys, time
 import torch
-import torch.nn.functional as F
+from onnx_torch import load_teacher
 
 torch.backends.cudnn.allow_tf32 = False
 torch.backends.cuda.matmul.allow_tf32 = False
-spec = torch.load(sys.argv[1])
 idx_dir, split, ref_path = sys.argv[2], sys.argv[3], sys.argv[4]
 batch = int(sys.argv[5]) if len(sys.argv) > 5 else 256
 dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # cpu: a local check of this script
-W = {k: v.to(dev) for k, v in spec["weights"].items()}
-
-def run(x):
-    env = {spec["input"]: x}
-    for n in spec["nodes"]:
-        a, i = n["attrs"], [env[k] if k in env else W[k] for k in n["inputs"] if k]
-        op = n["op"]
-        if op == "Conv":
-            p = a.get("pads", [0, 0, 0, 0])
-            y = F.conv2d(i[0], i[1], i[2] if len(i) > 2 else None, a.get("strides", [1, 1]), (p[0], p[1]), a.get("dilations", [1, 1]), a.get("group", 1))
-        elif op == "Relu": y = F.relu(i[0])
-        elif op == "Add": y = i[0] + i[1]
-        elif op == "GlobalAveragePool": y = i[0].mean(dim=(2, 3), keepdim=True)
-        elif op == "Flatten": y = i[0].flatten(a.get("axis", 1))
-        elif op == "Gemm":
-            w = i[1].t() if a.get("transB", 0) else i[1]
-            y = a.get("alpha", 1.0) * (i[0] @ w) + (a.get("beta", 1.0) * i[2] if len(i) > 2 else 0)
-        elif op == "MaxPool": y = F.max_pool2d(i[0], a["kernel_shape"], a.get("strides"), a.get("pads", [0, 0])[0])
-        elif op == "AveragePool": y = F.avg_pool2d(i[0], a["kernel_shape"], a.get("strides"), a.get("pads", [0, 0])[0])
-        elif op == "BatchNormalization": y = F.batch_norm(i[0], i[3], i[4], i[1], i[2], False, 0.0, a.get("epsilon", 1e-5))
-        else: raise SystemExit(f"op {op}")
-        env[n["outputs"][0]] = y
-    return env[spec["output"]]
+run = load_teacher(sys.argv[1], dev)
 
 prefix = "train" if split == "train" else "t10k"
 with gzip.open(f"{idx_dir}/{prefix}-images-idx3-ubyte.gz") as f:

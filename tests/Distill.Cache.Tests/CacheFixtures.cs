@@ -52,6 +52,27 @@ internal static class CacheFixtures
         }
         return await w.CompleteAsync();
     }
+
+    /// <summary>A cache with every optional column: an extra dense output [2, 3] and two flipped views per sample.</summary>
+    public static async Task<string> WriteWithViewsAndExtraOutputAsync(string dir, int rows, int classes, int rowGroup)
+    {
+        var meta = Metadata(classes, count: rows) with
+        {
+            Outputs = new[] { new CacheOutput("logits", "logits", new[] { classes }), new CacheOutput("map", "map", new[] { 2, 3 }) },
+            Views = 2, Augment = "flip",
+        };
+        await using var w = await LogitCacheWriter.CreateAsync(dir, meta, false, rowGroup);
+        await w.WriteAsync(new LogitBatch
+        {
+            Rows = rows, ClassCount = classes, Index = Enumerable.Range(0, rows).Select(r => (long)(r / 2)).ToArray(),
+            Labels = Enumerable.Range(0, rows).Select(r => r / 2 % classes).ToArray(),
+            Logits = Enumerable.Range(0, rows * classes).Select(i => Logit(i / classes, i % classes)).ToArray(),
+            Extra = new[] { Enumerable.Range(0, rows * 6).Select(i => i * 0.25f).ToArray() },
+            Views = Enumerable.Range(0, rows).Select(r => r % 2).ToArray(), CropX = new int[rows], CropY = new int[rows],
+            Flip = Enumerable.Range(0, rows).Select(r => r % 3 == 0 ? 1 : 0).ToArray(),
+        });
+        return await w.CompleteAsync();
+    }
 }
 
 /// <summary>An in-memory dataset for Verify tests.</summary>

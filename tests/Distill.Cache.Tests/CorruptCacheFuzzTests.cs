@@ -4,7 +4,7 @@ namespace Distill.Cache.Tests;
 
 /// <summary>
 /// The reader survives corrupt input: thousands of random byte flips, truncations and splices of real cache files
-/// (float32, float16 and top-k) never hang and never throw anything but <see cref="DistillException"/>.
+/// (float32, float16, top-k, and one with views and an extra dense output) never hang and never throw anything but <see cref="DistillException"/>.
 /// </summary>
 [TestClass]
 public sealed class CorruptCacheFuzzTests
@@ -12,12 +12,14 @@ public sealed class CorruptCacheFuzzTests
     private const int CasesPerEncoding = 1000;
 
     [TestMethod]
-    [DataRow("float32")] [DataRow("float16")] [DataRow("topk")]
+    [DataRow("float32")] [DataRow("float16")] [DataRow("topk")] [DataRow("views+extra")]
     public async Task MutatedFilesFailOnlyWithOurError(string dtype)
     {
         var encoding = dtype switch { "float16" => CacheEncoding.Float16, "topk" => CacheEncoding.TopKOf(3), _ => CacheEncoding.Float32 };
         var source = CacheFixtures.TempDir();
-        var original = File.ReadAllBytes(await CacheFixtures.WriteAsync(source, 300, 10, 64, encoding: encoding));
+        var original = File.ReadAllBytes(dtype == "views+extra"
+            ? await CacheFixtures.WriteWithViewsAndExtraOutputAsync(source, 300, 10, 64)
+            : await CacheFixtures.WriteAsync(source, 300, 10, 64, encoding: encoding));
         var rng = new Random(dtype.Length * 7919 + dtype[0]); // stable across runs (string hashes are not)
         var dir = CacheFixtures.TempDir();
         var path = Path.Combine(dir, "part-00000.parquet");
