@@ -4,13 +4,6 @@ namespace Distill.Data.Tests;
 [TestClass]
 public sealed class CifarDatasetTests
 {
-    private static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "distill-data-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     private static byte Pixel(int sample, int channel, int y, int x) => (byte)((sample * 7 + channel * 50 + y * 3 + x) % 256);
 
     // Records: label byte(s) then R, G, B planes of 32×32.
@@ -37,7 +30,7 @@ public sealed class CifarDatasetTests
     [TestMethod]
     public void Cifar10TrainBatchesAndTestBatchInTheReleaseFolder()
     {
-        var root = TempDir();
+        var root = TestDirs.Create();
         var dir = Path.Combine(root, "cifar-10-batches-bin");
         Directory.CreateDirectory(dir);
         int Label(int i) => i % 10;
@@ -67,7 +60,7 @@ public sealed class CifarDatasetTests
     [TestMethod]
     public void Cifar100UsesTheFineLabel()
     {
-        var dir = TempDir();
+        var dir = TestDirs.Create();
         int Label(int i) => (i * 13) % 100;
         WriteBatch(Path.Combine(dir, "train.bin"), 0, 9, 2, Label);
         WriteBatch(Path.Combine(dir, "test.bin"), 50, 2, 2, Label);
@@ -81,7 +74,7 @@ public sealed class CifarDatasetTests
     [TestMethod]
     public void TruncatedAndMissingFilesAreOneLineErrors()
     {
-        var dir = TempDir();
+        var dir = TestDirs.Create();
         WriteBatch(Path.Combine(dir, "train.bin"), 0, 2, 2, i => i);
         var e = Assert.ThrowsExactly<DistillException>(() => DatasetCatalog.Open($"cifar100:{dir}", "test"));
         Assert.AreEqual($"no test.bin in {dir} (expected the CIFAR-100 binary release)", e.Message);

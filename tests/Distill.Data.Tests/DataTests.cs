@@ -9,8 +9,7 @@ public sealed class DataTests
 {
     private static string WriteIdx(byte[] pixels, byte[] labels, int count, int rows, int cols, bool gzip)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "distill-data-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
+        var dir = TestDirs.Create();
         byte[] Header(int magic, params int[] dims)
         {
             var h = new List<byte>();
@@ -79,8 +78,7 @@ public sealed class DataTests
     [TestMethod]
     public void TeacherCardSuppliesPreprocessingAndFlagsOverrideIt()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "distill-data-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
+        var dir = TestDirs.Create();
         File.WriteAllText(Path.Combine(dir, "t.json"),
             """{"input": {"name": "x", "mean": 0.2860406, "std": 0.3530242}, "output": {"name": "logits"}, "classes": ["a", "b"], "accuracy": {"test": 0.9}}""");
         var card = TeacherCard.TryLoadFor(Path.Combine(dir, "t.onnx"))!;

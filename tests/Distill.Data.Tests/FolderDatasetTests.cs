@@ -6,13 +6,6 @@ namespace Distill.Data.Tests;
 [TestClass]
 public sealed class FolderDatasetTests
 {
-    private static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "distill-data-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-
     private static SKColor Color(int seed, int y, int x) => new((byte)(seed * 40 + x * 20), (byte)(y * 30 + 5), (byte)(200 - seed * 10 - x));
 
     private static void Save(string path, int seed, int height = 5, int width = 6, SKEncodedImageFormat format = SKEncodedImageFormat.Png,
@@ -28,7 +21,7 @@ public sealed class FolderDatasetTests
     [TestMethod]
     public void TrainAndTestFoldersWithClassesInNameOrderAndExactPngPixels()
     {
-        var root = TempDir();
+        var root = TestDirs.Create();
         Save(Path.Combine(root, "train", "dog", "b.png"), 1);
         Save(Path.Combine(root, "train", "dog", "a.png"), 2);
         Save(Path.Combine(root, "train", "cat", "z.png"), 3);
@@ -71,7 +64,7 @@ public sealed class FolderDatasetTests
     [TestMethod]
     public void ResizeAndGrayscaleOptions()
     {
-        var root = TempDir();
+        var root = TestDirs.Create();
         Save(Path.Combine(root, "a", "1.png"), 0, 8, 8, color: (_, _) => new SKColor(10, 200, 90));
         Save(Path.Combine(root, "b", "1.png"), 0, 4, 6, color: (_, _) => new SKColor(250, 0, 0));
         var d = DatasetCatalog.Open($"folder:{root},size=3x2,channels=1", "train");
@@ -88,7 +81,7 @@ public sealed class FolderDatasetTests
     [TestMethod]
     public void BadFoldersAreOneLineErrors()
     {
-        var root = TempDir();
+        var root = TestDirs.Create();
         Save(Path.Combine(root, "a", "1.png"), 0);
         var e = Assert.ThrowsExactly<DistillException>(() => DatasetCatalog.Open($"folder:{root}", "test"));
         Assert.AreEqual($"{root} has no train/ and test/ subfolders, so it is a single (train) split", e.Message);
