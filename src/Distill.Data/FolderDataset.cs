@@ -11,7 +11,7 @@ namespace Distill.Data;
 /// Images are decoded with SkiaSharp as unpremultiplied RGBA and, when their size differs from the dataset's (the
 /// given size, else the first image's), resized with the Mitchell cubic filter (B = C = 1/3). One channel is luminance
 /// 0.299 R + 0.587 G + 0.114 B (ITU-R 601, as PIL's "L"). The fingerprint hashes every file's bytes, relative path and
-/// label, and the size and channels, so any change to the data changes it.
+/// label, and the size and channels, so any change to the data changes it (each open reads every file once, in parallel).
 /// </summary>
 public sealed class FolderDataset : IDataset
 {

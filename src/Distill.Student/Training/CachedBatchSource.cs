@@ -52,7 +52,7 @@ public sealed class CachedBatchSource
     /// <summary>Loads what fits the budget (cache and/or dataset). Call once before the first epoch.</summary>
     public async Task PrepareAsync(CancellationToken ct = default)
     {
-        long cacheBytes = _source.RowCount * (_classes * 4L + 12);
+        long cacheBytes = _source.RowCount * (_classes * 4L + 12 + (_augment.IsNone ? 0 : 12));
         long dataBytes = (long)_dataset.Count * _sampleSize * 4;
         bool cacheFits = cacheBytes <= _budget;
         if (cacheFits)
@@ -138,12 +138,12 @@ public sealed class CachedBatchSource
         });
         try
         {
-            int rowBytes = _classes * 4 + 12;
+            int rowBytes = _classes * 4 + 12 + (_augment.IsNone ? 0 : 12);   // logits, index, label (+ view parameters)
             int capacity = (int)Math.Clamp(_budget / 4 / rowBytes, _batch, 1 << 24);
             var bufLogits = new float[(long)capacity * _classes];
             var bufIndex = new long[capacity];
             var bufLabel = new int[capacity];
-            var bufViews = new ViewParams[capacity];
+            var bufViews = _augment.IsNone ? Array.Empty<ViewParams>() : new ViewParams[capacity];
             bool views = false;
             int filled = 0;
             HostBatch? batch = null; int inBatch = 0;
@@ -182,7 +182,7 @@ public sealed class CachedBatchSource
                     rows.Logits.AsSpan(r * _classes, _classes).CopyTo(bufLogits.AsSpan(slot * _classes));
                     bufIndex[slot] = idx;
                     bufLabel[slot] = rows.Labels?[r] ?? -1;
-                    if (rows.Views is not null) { views = true; bufViews[slot] = rows.Views[r]; }
+                    if (rows.Views is not null && bufViews.Length > 0) { views = true; bufViews[slot] = rows.Views[r]; }
                     if (ready is not null) yield return ready;
                 }
             }
@@ -196,7 +196,8 @@ public sealed class CachedBatchSource
                 if (pick != last)
                 {
                     bufLogits.AsSpan(last * _classes, _classes).CopyTo(bufLogits.AsSpan(pick * _classes));
-                    bufIndex[pick] = bufIndex[last]; bufLabel[pick] = bufLabel[last]; bufViews[pick] = bufViews[last];
+                    bufIndex[pick] = bufIndex[last]; bufLabel[pick] = bufLabel[last];
+                    if (views) bufViews[pick] = bufViews[last];
                 }
                 if (ready is not null) yield return ready;
             }
