@@ -1,14 +1,16 @@
 namespace Distill.Data;
 
 /// <summary>
-/// Resolves a dataset spec to a reader: <c>fashion-mnist</c>, <c>mnist</c> (Debian's /usr/share/datasets layout)
-/// or <c>idx:DIR</c>. New formats add one case here.
+/// Resolves a dataset spec to a reader: <c>fashion-mnist</c>, <c>mnist</c> (Debian's /usr/share/datasets layout),
+/// <c>idx:DIR</c>, <c>npy:FILE[,LABELS]</c>, <c>cifar10:DIR</c>, <c>cifar100:DIR</c> (the binary releases) or
+/// <c>folder:DIR[,size=WxH][,channels=1|3]</c> (an ImageFolder tree of PNG/JPEG files). New formats add one case here.
 /// </summary>
 public static class DatasetCatalog
 {
     public const string DebianDatasetRoot = "/usr/share/datasets";
 
-    public static IReadOnlyList<string> Formats { get; } = new[] { "fashion-mnist", "mnist", "idx:DIR", "npy:FILE[,LABELS]" };
+    public static IReadOnlyList<string> Formats { get; } = new[] { "fashion-mnist", "mnist", "idx:DIR", "npy:FILE[,LABELS]", "cifar10:DIR", "cifar100:DIR",
+        "folder:DIR[,size=WxH][,channels=1|3]" };
 
     public static IDataset Open(string spec, string split)
     {
@@ -33,6 +35,9 @@ public static class DatasetCatalog
             {
                 case "idx": return IdxDataset.Open(spec, path, split);
                 case "npy": return NpyDataset.Open(spec, path, split);
+                case "cifar10": return CifarDataset.OpenCifar10(spec, path, split);
+                case "cifar100": return CifarDataset.OpenCifar100(spec, path, split);
+                case "folder": return FolderDataset.Open(spec, path, split);
             }
         }
         throw new DistillException($"unknown dataset '{spec}' (expected one of: {string.Join(", ", Formats)})");
