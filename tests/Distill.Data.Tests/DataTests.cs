@@ -51,6 +51,22 @@ public sealed class DataTests
     }
 
     [TestMethod]
+    public void VectorizedByteToFloatMatchesTheScalarCopyAtEveryLength()
+    {
+        var rng = new Random(1);
+        foreach (int n in Enumerable.Range(0, 130).Append(3072 * 3 + 5))
+        {
+            var bytes = new byte[n];
+            rng.NextBytes(bytes);
+            var floats = new float[n + 1];
+            floats[n] = -1;
+            Pixels.ToFloats(bytes, floats);
+            CollectionAssert.AreEqual(bytes.Select(b => (float)b).Append(-1f).ToArray(), floats, $"length {n}");
+        }
+        Assert.ThrowsExactly<ArgumentException>(() => Pixels.ToFloats(new byte[4], new float[3]));
+    }
+
+    [TestMethod]
     public void PreprocessingMatchesTheDoubleFormulaPerChannel()
     {
         var pre = new Preprocessing(1 / 255.0, new[] { 0.485, 0.456, 0.406 }, new[] { 0.229, 0.224, 0.225 });
