@@ -10,7 +10,7 @@ internal static class PrecomputeCommand
     public static RootCommand Create()
     {
         var teacher = new Option<string>("--teacher") { Description = "ONNX teacher model (its card <model>.json beside it supplies preprocessing)", Required = true };
-        var dataset = new Option<string>("--dataset") { Description = "Dataset: fashion-mnist, mnist (Debian's /usr/share/datasets) or idx:DIR", DefaultValueFactory = _ => "fashion-mnist" };
+        var dataset = new Option<string>("--dataset") { Description = $"Dataset: {string.Join(", ", DatasetCatalog.Formats)} (fashion-mnist, mnist: Debian's /usr/share/datasets)", DefaultValueFactory = _ => "fashion-mnist" };
         var split = new Option<string>("--split") { Description = "Split to cache", DefaultValueFactory = _ => "train" };
         split.AcceptOnlyFromAmong("train", "test");
         var output = new Option<string>("--out") { Description = "Output cache directory (Parquet part files + metadata)", Required = true };

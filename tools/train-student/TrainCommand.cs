@@ -10,7 +10,7 @@ internal static class TrainCommand
 {
     public static readonly Option<string?> Cache = new("--cache") { Description = "Directory of the train-split logits cache (from precompute-logits)" };
     public static readonly Option<string?> TestCache = new("--test-cache") { Description = "Test-split cache: reports agreement with the teacher" };
-    public static readonly Option<string?> Dataset = new("--dataset") { Description = "Dataset spec (default: the one recorded in the cache): fashion-mnist, mnist, idx:DIR, npy:FILE[,LABELS]" };
+    public static readonly Option<string?> Dataset = new("--dataset") { Description = $"Dataset spec (default: the one recorded in the cache): {string.Join(", ", DatasetCatalog.Formats)}" };
     public static readonly Option<string> Split = new("--split") { Description = "Split the cache was made from", DefaultValueFactory = _ => "train" };
     public static readonly Option<string?> Recipe = new("--recipe") { Description = "JSON recipe file; flags override its fields" };
     public static readonly Option<string?> Out = new("--out") { Description = "Output directory (metrics.jsonl, summary.json, weights, checkpoints, TensorBoard events, curves.png)" };
