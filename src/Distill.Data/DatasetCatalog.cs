@@ -1,15 +1,16 @@
 namespace Distill.Data;
 
 /// <summary>
-/// Resolves a dataset spec to a reader: <c>fashion-mnist</c>, <c>mnist</c> (Debian's /usr/share/datasets layout)
-/// <c>idx:DIR</c>, <c>npy:FILE[,LABELS]</c>, <c>cifar10:DIR</c>, <c>cifar100:DIR</c> or <c>folder:DIR[,size=HxW][,channels=1|3]</c>.
-/// New formats add one case here.
+/// Resolves a dataset spec to a reader: <c>fashion-mnist</c>, <c>mnist</c> (Debian's /usr/share/datasets layout),
+/// <c>idx:DIR</c>, <c>npy:FILE[,LABELS]</c>, <c>cifar10:DIR</c>, <c>cifar100:DIR</c> (the binary releases) or
+/// <c>folder:DIR[,size=WxH][,channels=1|3]</c> (an ImageFolder tree of PNG/JPEG files). New formats add one case here.
 /// </summary>
 public static class DatasetCatalog
 {
     public const string DebianDatasetRoot = "/usr/share/datasets";
 
-    public static IReadOnlyList<string> Formats { get; } = new[] { "fashion-mnist", "mnist", "idx:DIR", "npy:FILE[,LABELS]", "cifar10:DIR", "cifar100:DIR", "folder:DIR[,size=HxW][,channels=1|3]" };
+    public static IReadOnlyList<string> Formats { get; } = new[] { "fashion-mnist", "mnist", "idx:DIR", "npy:FILE[,LABELS]", "cifar10:DIR", "cifar100:DIR",
+        "folder:DIR[,size=WxH][,channels=1|3]" };
 
     public static IDataset Open(string spec, string split)
     {
@@ -34,8 +35,8 @@ public static class DatasetCatalog
             {
                 case "idx": return IdxDataset.Open(spec, path, split);
                 case "npy": return NpyDataset.Open(spec, path, split);
-                case "cifar10": return CifarDataset.Open(spec, path, split, 10);
-                case "cifar100": return CifarDataset.Open(spec, path, split, 100);
+                case "cifar10": return CifarDataset.OpenCifar10(spec, path, split);
+                case "cifar100": return CifarDataset.OpenCifar100(spec, path, split);
                 case "folder": return FolderDataset.Open(spec, path, split);
             }
         }

@@ -102,8 +102,7 @@ public sealed class IdxDataset : IDataset
         if (start < 0 || count < 0 || start + count > Count)
             throw new ArgumentOutOfRangeException(nameof(start), $"samples [{start}, {start + count}) outside [0, {Count})");
         int size = this.SampleSize();
-        var src = _pixels.AsSpan(start * size, count * size);
-        for (int i = 0; i < src.Length; i++) destination[i] = src[i];
+        Pixels.ToFloats(_pixels.AsSpan(start * size, count * size), destination);
     }
 
     public int GetLabel(int index) =>

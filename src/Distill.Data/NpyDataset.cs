@@ -71,7 +71,7 @@ public sealed partial class NpyDataset : IDataset, IDisposable
         {
             case ('f', 4): { var a = new float[n]; _view.ReadArray(pos, a, 0, n); a.CopyTo(destination); break; }
             case ('f', 8): { var a = new double[n]; _view.ReadArray(pos, a, 0, n); for (int i = 0; i < n; i++) destination[i] = (float)a[i]; break; }
-            default: { var a = new byte[n]; _view.ReadArray(pos, a, 0, n); for (int i = 0; i < n; i++) destination[i] = a[i]; break; }
+            default: { var a = new byte[n]; _view.ReadArray(pos, a, 0, n); Pixels.ToFloats(a, destination); break; }
         }
     }
 

@@ -9,7 +9,7 @@ public sealed class DataTests
 {
     private static string WriteIdx(byte[] pixels, byte[] labels, int count, int rows, int cols, bool gzip)
     {
-        var dir = TestDirs.Create();
+        var dir = TempDir.Create();
         byte[] Header(int magic, params int[] dims)
         {
             var h = new List<byte>();
@@ -50,6 +50,22 @@ public sealed class DataTests
     }
 
     [TestMethod]
+    public void VectorizedByteToFloatMatchesTheScalarCopyAtEveryLength()
+    {
+        var rng = new Random(1);
+        foreach (int n in Enumerable.Range(0, 130).Append(3072 * 3 + 5))
+        {
+            var bytes = new byte[n];
+            rng.NextBytes(bytes);
+            var floats = new float[n + 1];
+            floats[n] = -1;
+            Pixels.ToFloats(bytes, floats);
+            CollectionAssert.AreEqual(bytes.Select(b => (float)b).Append(-1f).ToArray(), floats, $"length {n}");
+        }
+        Assert.ThrowsExactly<ArgumentException>(() => Pixels.ToFloats(new byte[4], new float[3]));
+    }
+
+    [TestMethod]
     public void PreprocessingMatchesTheDoubleFormulaPerChannel()
     {
         var pre = new Preprocessing(1 / 255.0, new[] { 0.485, 0.456, 0.406 }, new[] { 0.229, 0.224, 0.225 });
@@ -78,7 +94,7 @@ public sealed class DataTests
     [TestMethod]
     public void TeacherCardSuppliesPreprocessingAndFlagsOverrideIt()
     {
-        var dir = TestDirs.Create();
+        var dir = TempDir.Create();
         File.WriteAllText(Path.Combine(dir, "t.json"),
             """{"input": {"name": "x", "mean": 0.2860406, "std": 0.3530242}, "output": {"name": "logits"}, "classes": ["a", "b"], "accuracy": {"test": 0.9}}""");
         var card = TeacherCard.TryLoadFor(Path.Combine(dir, "t.onnx"))!;

@@ -1,8 +1,8 @@
 namespace Distill.Data.Tests;
 
-internal static class TestDirs
+internal static class TempDir
 {
-    /// <summary>A new empty folder under the system temp folder.</summary>
+    /// <summary>A fresh folder under the system temp directory for one test's fixtures.</summary>
     public static string Create()
     {
         var dir = Path.Combine(Path.GetTempPath(), "distill-data-tests", Guid.NewGuid().ToString("N"));

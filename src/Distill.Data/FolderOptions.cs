@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace Distill.Data;
+
+/// <summary>
+/// The part of a <c>folder:</c> spec after the colon: <c>DIR[,size=WxH][,channels=1|3]</c>. DIR cannot contain a
+/// comma (the spec is one string on the command line).
+/// </summary>
+public sealed record FolderOptions(string Directory, int? Width, int? Height, int Channels)
+{
+    /// <summary>Larger sides are almost certainly a typo, and 3·W·H must fit an int.</summary>
+    public const int MaxSide = 4096;
+
+    public static FolderOptions Parse(string text)
+    {
+        var parts = text.Split(',');
+        string dir = parts[0].Trim();
+        if (dir.Length == 0) throw new DistillException("folder: needs a directory (folder:DIR[,size=WxH][,channels=1|3])");
+        int? width = null, height = null;
+        int channels = 3;
+        foreach (var part in parts.Skip(1))
+        {
+            var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
+            switch (kv[0])
+            {
+                case "size" when kv.Length == 2:
+                    (width, height) = ParseSize(kv[1]);
+                    break;
+                case "channels" when kv.Length == 2:
+                    channels = kv[1] switch
+                    {
+                        "1" => 1,
+                        "3" => 3,
+                        _ => throw new DistillException($"folder option channels must be 1 or 3, got '{kv[1]}'"),
+                    };
+                    break;
+                default:
+                    throw new DistillException($"unknown folder option '{part.Trim()}' (expected size=WxH or channels=1|3)");
+            }
+        }
+        return new FolderOptions(dir, width, height, channels);
+    }
+
+    // "28x28" (width x height) or "32" (square).
+    private static (int, int) ParseSize(string text)
+    {
+        var wh = text.Split('x', 'X');
+        if (wh.Length is 1 or 2
+            && int.TryParse(wh[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
+            && int.TryParse(wh[^1], NumberStyles.None, CultureInfo.InvariantCulture, out int h)
+            && w is > 0 and <= MaxSide && h is > 0 and <= MaxSide)
+            return (w, h);
+        throw new DistillException($"folder option size expects WIDTHxHEIGHT with sides 1..{MaxSide} (e.g. size=28x28), got '{text}'");
+    }
+}
