@@ -4,11 +4,11 @@
 come from the teacher rebuilt in PyTorch (onnx_torch.py), computed once before timing, as a cache.
 Batches are copied from pinned host memory each step, like train-student does. No torch.compile.
 Usage: python torch_student.py teacher-torch.pt IDX_DIR STUDENT LOSS [EPOCHS] [SEED]; prints one JSON line."""
-import gzip, json, struct, sys, time
+import gzip, json, os, struct, sys, time
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from onnx_torch import load_teacher
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_reference import student, loss_fn  # noqa: E402
 
 spec_path, idx_dir, student_name, loss_name = sys.argv[1:5]
 epochs = int(sys.argv[5]) if len(sys.argv) > 5 else 20
@@ -36,29 +36,7 @@ with torch.inference_mode():
     t_train = torch.cat([teacher(x_train[s:s + 1000].to(dev)).cpu() for s in range(0, len(x_train), 1000)])
 if dev.type == "cuda": x_train, y_train, t_train = x_train.pin_memory(), y_train.pin_memory(), t_train.pin_memory()
 
-def make(name):
-    if name == "mlp-20-20":
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 20), nn.ReLU(), nn.Linear(20, 20), nn.ReLU(), nn.Linear(20, 10))
-    if name == "mlp-256-256":
-        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
-    if name == "cnn-small":
-        return nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 5), nn.ReLU(),
-                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 10))
-    raise SystemExit(f"unknown student {name}")
-
-def kd(s, t, T=4.0):
-    return F.kl_div(F.log_softmax(s / T, 1), F.softmax(t / T, 1), reduction="batchmean") * T * T
-
-def dkd(s, t, y, alpha=1.0, beta=8.0, T=4.0):  # seed 000 / mdistiller
-    gt = torch.zeros_like(s).scatter_(1, y.unsqueeze(1), 1).bool()
-    other = ~gt
-    ps, pt = F.softmax(s / T, 1), F.softmax(t / T, 1)
-    cat = lambda p: torch.cat([(p * gt).sum(1, keepdims=True), (p * other).sum(1, keepdims=True)], 1)
-    tckd = F.kl_div(torch.log(cat(ps)), cat(pt), reduction="sum") * T * T / s.shape[0]
-    nckd = F.kl_div(F.log_softmax(s / T - 1000.0 * gt, 1), F.softmax(t / T - 1000.0 * gt, 1), reduction="sum") * T * T / s.shape[0]
-    return alpha * tckd + beta * nckd
-
-model = make(student_name).to(dev)
+model = student(student_name).to(dev)
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 n = len(y_train)
 epoch_seconds, accs = [], []
@@ -71,14 +49,7 @@ for epoch in range(1, epochs + 1):
         idx = perm[b:b + 128]
         x = x_train[idx].to(dev, non_blocking=True); y = y_train[idx].to(dev, non_blocking=True)
         s = model(x)
-        if loss_name == "ce":
-            loss = F.cross_entropy(s, y)
-        elif loss_name == "kd":
-            loss = 0.1 * F.cross_entropy(s, y) + 0.9 * kd(s, t_train[idx].to(dev, non_blocking=True))
-        elif loss_name == "dkd":
-            loss = F.cross_entropy(s, y) + min(epoch / 5, 1.0) * dkd(s, t_train[idx].to(dev, non_blocking=True), y)
-        else:
-            raise SystemExit(f"unknown loss {loss_name}")
+        loss = loss_fn(loss_name, s, lambda: t_train[idx].to(dev, non_blocking=True), y, epoch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
