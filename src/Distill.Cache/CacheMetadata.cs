@@ -31,6 +31,8 @@ public sealed record TeacherRef(
 public sealed record CacheMetadata
 {
     public const int CurrentSchemaVersion = 1;
+    /// <summary>How several teachers are stored (<see cref="Ensemble"/>, besides "" for one teacher).</summary>
+    public static readonly IReadOnlyList<string> EnsembleModes = new[] { "separate", "mean", "mean-prob" };
     public const string Prefix = "distill.";
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
@@ -180,7 +182,7 @@ public sealed record CacheMetadata
         if (Outputs[0].Column != "logits") throw new DistillException($"{source}: the first output is not stored in 'logits'");
         if (ClassCount != Outputs[0].Shape[0]) throw new DistillException($"{source}: class count {ClassCount} disagrees with output shape [{string.Join(",", Outputs[0].Shape)}]");
         if (Views < 1 || Views > 1024) throw new DistillException($"{source}: invalid views {Views}");
-        if (Ensemble is not ("" or "separate" or "mean" or "mean-prob")) throw new DistillException($"{source}: unknown ensemble mode '{Ensemble}'");
+        if (Ensemble != "" && !EnsembleModes.Contains(Ensemble)) throw new DistillException($"{source}: unknown ensemble mode '{Ensemble}'");
     }
 
     /// <summary>True when two part files describe the same cache (everything but rows, shard and provenance).</summary>

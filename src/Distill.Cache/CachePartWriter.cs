@@ -153,14 +153,12 @@ public sealed class CachePartWriter : IAsyncDisposable
         _segment = null;
     }
 
+    // Rows [start, start + n) of a batch of fresh rows; from the start the arrays serve as they are (only the first
+    // Rows rows of a batch count), so a copy is made only for a batch that straddles two segments.
     private LogitBatch Slice(LogitBatch b, int start, int n)
     {
-        if (start == 0) return n == b.Rows ? b : new LogitBatch
-        {
-            Rows = n, ClassCount = b.ClassCount, Width = b.Width, Index = b.Index, Labels = b.Labels, Logits = b.Logits,
-            Views = b.Views, CropX = b.CropX, CropY = b.CropY, Flip = b.Flip, Extra = b.Extra,
-        };
-        T[]? Part<T>(T[]? a, int width) => a?[(start * width)..((start + n) * width)];
+        if (start == 0 && n == b.Rows) return b;
+        T[]? Part<T>(T[]? a, int width) => start == 0 || a is null ? a : a[(start * width)..((start + n) * width)];
         return new LogitBatch
         {
             Rows = n, ClassCount = b.ClassCount, Width = b.Width, Index = Part(b.Index, 1)!, Labels = Part(b.Labels, 1),

@@ -162,16 +162,8 @@ public sealed class FolderDataset : IDataset
         var errors = new DistillException?[_files.Length];
         Parallel.For(0, _files.Length, i =>
         {
-            var path = PathOf(i);
-            try
-            {
-                using var f = File.OpenRead(path);
-                hashes[i] = SHA256.HashData(f);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                errors[i] = new DistillException($"cannot read {path}: {e.Message}", e);
-            }
+            try { hashes[i] = FileHash.Sha256(PathOf(i)); }
+            catch (DistillException e) { errors[i] = e; }
         });
         if (errors.FirstOrDefault(e => e is not null) is { } error) throw error;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -15,8 +15,7 @@ internal sealed class BatchSlot : IDisposable
     public readonly float[] Averaged;
     public readonly long[] Index;
     public readonly int[] Labels, Views, CropX, CropY, Flip;
-    /// <summary>First row (sample × views + view) and number of rows in this batch.</summary>
-    public long Start;
+    /// <summary>Rows in this batch.</summary>
     public int Count;
     private readonly TeacherEnsemble _teachers;
     private readonly OrtValue[] _inputValues;
@@ -30,14 +29,13 @@ internal sealed class BatchSlot : IDisposable
         Index = new long[batch];
         Labels = new int[batch]; Views = new int[batch]; CropX = new int[batch]; CropY = new int[batch]; Flip = new int[batch];
         var models = teachers.Teachers;
-        Raw = models.Select(t => t.OutputShapes.Select(s => new float[batch * Width(s)]).ToArray()).ToArray();
+        Raw = models.Select(t => t.OutputWidths.Select(w => new float[batch * w]).ToArray()).ToArray();
         Averaged = new float[teachers.IsAveraged ? batch * teachers.Outputs[0].Width : 0];
         _inputValues = models.Select(t => OrtValue.CreateTensorValueFromMemory(Input, t.BatchShape(batch))).ToArray();
         _outputValues = models.Select((t, i) => t.OutputShapes.Select((s, o) =>
             OrtValue.CreateTensorValueFromMemory(Raw[i][o], OutputShape(batch, s))).ToArray()).ToArray();
     }
 
-    private static int Width(int[] shape) => shape.Aggregate(1, (a, b) => a * b);
     private static long[] OutputShape(int rows, int[] shape) => new long[] { rows }.Concat(shape.Select(d => (long)d)).ToArray();
 
     /// <summary>Runs teacher <paramref name="t"/> on the first <paramref name="rows"/> samples (a full batch reuses the OrtValues).</summary>
@@ -55,7 +53,7 @@ internal sealed class BatchSlot : IDisposable
         using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
             Input.AsMemory(0, rows * _sampleSize), teacher.BatchShape(rows));
         var outputs = teacher.OutputShapes.Select((s, o) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
-            Raw[t][o].AsMemory(0, rows * Width(s)), OutputShape(rows, s))).ToArray();
+            Raw[t][o].AsMemory(0, rows * teacher.OutputWidths[o]), OutputShape(rows, s))).ToArray();
         try { teacher.Session.Run(options, inNames, new[] { input }, outNames, outputs); }
         finally { foreach (var o in outputs) o.Dispose(); }
     }

@@ -104,7 +104,7 @@ public static class LogitPrecomputer
                     {
                         var slot = await free.Reader.ReadAsync(token);
                         int n = (int)Math.Min(batch, endRow - start);
-                        slot.Start = start; slot.Count = n;
+                        slot.Count = n;
                         long t0 = Stopwatch.GetTimestamp();
                         var input = slot.Input.AsSpan(0, n * sampleSize);
                         if (raw == null) data.ReadSamples((int)start, n, input);
@@ -239,7 +239,7 @@ public static class LogitPrecomputer
     {
         for (int j = 0; j < teacher.OutputShapes.Count; j++)
         {
-            int width = teacher.OutputShapes[j].Aggregate(1, (a, b) => a * b);
+            int width = teacher.OutputWidths[j];
             var o = slot.Raw[t][j].AsSpan(0, slot.Count * width);
             for (int i = 0; i < o.Length; i++)
                 if (!float.IsFinite(o[i]))

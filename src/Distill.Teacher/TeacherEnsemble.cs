@@ -27,7 +27,7 @@ public sealed class TeacherEnsemble : IDisposable
         Teachers = teachers; Mode = mode; Outputs = outputs; FixedBatch = fixedBatch;
     }
 
-    public static readonly IReadOnlyList<string> Modes = new[] { "separate", "mean", "mean-prob" };
+    public static IReadOnlyList<string> Modes => CacheMetadata.EnsembleModes;
 
     /// <summary>Opens every teacher (disposing those opened when a later one fails) and checks they fit together.</summary>
     public static TeacherEnsemble Open(IReadOnlyList<string> paths, string? mode, int[] sampleShape, string? input,

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Distill.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -21,6 +20,8 @@ public sealed class TeacherModel : IDisposable
     public string OutputName => OutputNames[0];
     /// <summary>Per-sample shape of each output in <see cref="OutputNames"/> (e.g. [10], or [3, 64, 64] for a map).</summary>
     public IReadOnlyList<int[]> OutputShapes { get; }
+    /// <summary>Floats per sample of each output (the product of its shape).</summary>
+    public IReadOnlyList<int> OutputWidths { get; }
     /// <summary>Input shape with the batch dimension left as -1 (e.g. [-1, 1, 28, 28]).</summary>
     public long[] InputShape { get; }
     /// <summary>Batch size the model was exported with, or null when the batch axis is dynamic.</summary>
@@ -35,6 +36,7 @@ public sealed class TeacherModel : IDisposable
     {
         Session = session; Path = path; Sha256 = sha; InputName = input; OutputNames = outputs; InputShape = shape;
         FixedBatch = fixedBatch; OutputShapes = outputShapes; Device = device;
+        OutputWidths = outputShapes.Select(s => s.Aggregate(1, (a, b) => checked(a * b))).ToArray();
     }
 
     /// <summary>
@@ -130,7 +132,7 @@ public sealed class TeacherModel : IDisposable
         int batch = FixedBatch ?? 1;
         var shape = BatchShape(batch);
         var data = new float[batch * sampleShape.Aggregate(1, (a, b) => a * b)];
-        string file = System.IO.Path.GetFileName(Path);
+        string file = FileName;
         try
         {
             using var value = OrtValue.CreateTensorValueFromMemory(data, shape);
@@ -162,18 +164,7 @@ public sealed class TeacherModel : IDisposable
         return s;
     }
 
-    public static string Sha256Of(string path)
-    {
-        try
-        {
-            using var f = File.OpenRead(path);
-            return Convert.ToHexStringLower(SHA256.HashData(f));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DistillException($"cannot read teacher {path}: {e.Message}", e);
-        }
-    }
+    public static string Sha256Of(string path) => FileHash.Sha256Hex(path, $"teacher {path}");
 
     public void Dispose() => Session.Dispose();
 }

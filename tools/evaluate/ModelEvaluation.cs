@@ -17,9 +17,9 @@ internal static class ModelEvaluation
 {
     private const int Batch = 256;
 
+    /// <param name="path">An existing model file (Program checks both models before evaluating either).</param>
     public static ModelScore Run(string path, IDataset data, int threads)
     {
-        if (!File.Exists(path)) throw new DistillException($"model {path} not found");
         if (!data.HasLabels) throw new DistillException($"{data.Name} {data.Split} has no labels to evaluate against");
         var card = TeacherCard.TryLoadFor(path);
         var pre = TeacherCard.Resolve(card, null, null, null);

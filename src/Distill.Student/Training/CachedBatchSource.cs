@@ -29,6 +29,7 @@ public sealed class CachedBatchSource
     private ViewParams[]? _allViews;
     private readonly Augmentation _augment;
     private readonly float[] _fill, _scratch;
+    private readonly int _rowBytes;   // one cached row in memory: logits, index, label (+ view parameters)
 
     public CachedBatchSource(ILogitSource source, IDataset dataset, Preprocessing preprocessing, int batch, int seed, long memoryBudgetBytes)
     {
@@ -40,6 +41,7 @@ public sealed class CachedBatchSource
         _augment = source.Augmentation;
         _fill = preprocessing.ValueOfZero(_channels);
         _scratch = new float[_sampleSize];
+        _rowBytes = _classes * 4 + 12 + (_augment.IsNone ? 0 : 12);
     }
 
     public long RowCount => _source.RowCount;
@@ -52,7 +54,7 @@ public sealed class CachedBatchSource
     /// <summary>Loads what fits the budget (cache and/or dataset). Call once before the first epoch.</summary>
     public async Task PrepareAsync(CancellationToken ct = default)
     {
-        long cacheBytes = _source.RowCount * (_classes * 4L + 12 + (_augment.IsNone ? 0 : 12));
+        long cacheBytes = _source.RowCount * _rowBytes;
         long dataBytes = (long)_dataset.Count * _sampleSize * 4;
         bool cacheFits = cacheBytes <= _budget;
         if (cacheFits)
@@ -138,13 +140,13 @@ public sealed class CachedBatchSource
         });
         try
         {
-            int rowBytes = _classes * 4 + 12 + (_augment.IsNone ? 0 : 12);   // logits, index, label (+ view parameters)
-            int capacity = (int)Math.Clamp(_budget / 4 / rowBytes, _batch, 1 << 24);
+            int capacity = (int)Math.Clamp(_budget / 4 / _rowBytes, _batch, 1 << 24);
             var bufLogits = new float[(long)capacity * _classes];
             var bufIndex = new long[capacity];
             var bufLabel = new int[capacity];
-            var bufViews = _augment.IsNone ? Array.Empty<ViewParams>() : new ViewParams[capacity];
-            bool views = false;
+            // Only an augmented cache's rows carry view parameters (the reader gives them for every row).
+            bool views = !_augment.IsNone;
+            var bufViews = views ? new ViewParams[capacity] : Array.Empty<ViewParams>();
             int filled = 0;
             HostBatch? batch = null; int inBatch = 0;
             long remaining = _source.RowCount;
@@ -182,7 +184,7 @@ public sealed class CachedBatchSource
                     rows.Logits.AsSpan(r * _classes, _classes).CopyTo(bufLogits.AsSpan(slot * _classes));
                     bufIndex[slot] = idx;
                     bufLabel[slot] = rows.Labels?[r] ?? -1;
-                    if (rows.Views is not null && bufViews.Length > 0) { views = true; bufViews[slot] = rows.Views[r]; }
+                    if (views) bufViews[slot] = rows.Views![r];
                     if (ready is not null) yield return ready;
                 }
             }

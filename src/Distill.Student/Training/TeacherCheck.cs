@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Distill.Cache;
 using Distill.Data;
 
@@ -20,9 +19,8 @@ public static class TeacherCheck
     /// </summary>
     public static IReadOnlyList<string> TeacherShas(CacheMetadata m)
     {
-        var teachers = m.AllTeachers;
-        int source = m.Outputs.Count > 0 ? m.Outputs[0].Teacher : 0;
-        return source < 0 ? teachers.Select(t => t.Sha256).ToArray() : new[] { teachers[Math.Min(source, teachers.Count - 1)].Sha256 };
+        int source = m.Outputs[0].Teacher;   // the reader checked it names a teacher or the average (-1)
+        return source < 0 ? m.AllTeachers.Select(t => t.Sha256).ToArray() : new[] { m.AllTeachers[source].Sha256 };
     }
 
     /// <summary>True when <paramref name="sha256"/> is one of the cache's teachers.</summary>
@@ -48,8 +46,10 @@ public static class TeacherCheck
     public static void Verify(LogitCacheReader cache, Expected expected)
     {
         var m = cache.Metadata;
-        if (!MadeBy(m, expected.Sha256))
-            throw new DistillException($"cache {cache.Directory} was made by teacher {string.Join(" + ", m.AllTeachers.Where(t => TeacherShas(m).Contains(t.Sha256)).Select(t => $"{t.File} ({Short(t.Sha256)})"))}, not by the recipe's teacher {expected.Name}");
+        if (MadeBy(m, expected.Sha256)) return;
+        var behind = TeacherShas(m);
+        var names = m.AllTeachers.Where(t => behind.Contains(t.Sha256)).Select(t => $"{t.File} ({Short(t.Sha256)})");
+        throw new DistillException($"cache {cache.Directory} was made by teacher {string.Join(" + ", names)}, not by the recipe's teacher {expected.Name}");
     }
 
     /// <summary>A 64-hex-digit string is taken as the hash itself; anything else as the path of the teacher's file.</summary>
@@ -63,16 +63,7 @@ public static class TeacherCheck
         }
         if (!File.Exists(teacher))
             throw new DistillException($"teacher {teacher} not found (--teacher takes the teacher's .onnx file or its 64-hex-digit SHA-256)");
-        string hash;
-        try
-        {
-            using var f = File.OpenRead(teacher);
-            hash = Convert.ToHexStringLower(SHA256.HashData(f));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DistillException($"cannot read teacher {teacher}: {e.Message}", e);
-        }
+        string hash = FileHash.Sha256Hex(teacher, $"teacher {teacher}");
         return new Expected($"{Path.GetFileName(teacher)} ({Short(hash)})", hash);
     }
 
