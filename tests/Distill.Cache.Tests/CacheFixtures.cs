@@ -6,12 +6,7 @@ namespace Distill.Cache.Tests;
 /// <summary>Small caches with known contents, written through the real writer.</summary>
 internal static class CacheFixtures
 {
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "distill-cache-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    public static string TempDir() => TempFolder.Create("distill-cache-tests");
 
     public static CacheMetadata Metadata(int classes, bool labels = true, string split = "train", int count = 1000,
         string fingerprint = "ab12cd34ef56ab12cd34ef56", CacheEncoding? encoding = null) => new()

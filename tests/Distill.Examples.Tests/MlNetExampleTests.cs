@@ -26,7 +26,7 @@ public sealed class MlNetExampleTests
     {
         if (!File.Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")) Assert.Inconclusive("Fashion-MNIST not installed");
         var cardPath = Path.Combine(RepoRoot.Dir, "models", "fmnist-resnet", "fmnist-resnet.json");
-        var dir = Path.Combine(Path.GetTempPath(), "distill-examples", Guid.NewGuid().ToString("N"));
+        var dir = TempFolder.Create("distill-examples");
 
         // Export a student (random weights are enough to show the plumbing; the logits must match TorchSharp's).
         manual_seed(1);

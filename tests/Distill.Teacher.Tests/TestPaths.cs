@@ -7,10 +7,5 @@ internal static class TestPaths
     public static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "data", name);
     public static string TinyIdx => "idx:" + Fixture("tiny-idx");
 
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "distill-teacher-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    public static string TempDir() => TempFolder.Create("distill-teacher-tests");
 }

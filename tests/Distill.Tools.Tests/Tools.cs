@@ -7,10 +7,5 @@ internal static class Tools
     public static string Teacher => Path.Combine(RepoRoot.Dir, "models", "fmnist-resnet", "fmnist-resnet.onnx");
     public static string TinyIdx => "idx:" + Path.Combine(Fixtures, "tiny-idx");
 
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "distill-tools-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    public static string TempDir() => TempFolder.Create("distill-tools-tests");
 }

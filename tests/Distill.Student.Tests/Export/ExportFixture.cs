@@ -76,10 +76,5 @@ internal static class ExportFixture
             return best;
         }).ToArray();
 
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "distill-export-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    public static string TempDir() => TempFolder.Create("distill-export-tests");
 }
