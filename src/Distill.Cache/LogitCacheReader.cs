@@ -30,6 +30,37 @@ public sealed class LogitCacheReader : IDisposable
         Directory = dir; _parts = parts; _groups = groups; Metadata = meta; RowCount = rows;
     }
 
+    /// <summary>
+    /// SHA-256 (hex) over every part file's Parquet footer in order: the footer holds the metadata (teacher, data,
+    /// preprocessing, row counts) and every column chunk's offsets, sizes and statistics, so a cache rewritten or
+    /// replaced gets another value. A run records it to recognise its own cache on --resume.
+    /// </summary>
+    public string ContentChecksum => _contentChecksum ??= ComputeContentChecksum();
+    private string? _contentChecksum;
+
+    private string ComputeContentChecksum()
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Span<byte> tail = stackalloc byte[8];
+        foreach (var p in _parts)
+        {
+            p.Gate.Wait();   // row groups of this file are read through the same stream
+            try
+            {
+                long length = p.Stream.Length;
+                p.Stream.Position = length - 8;
+                p.Stream.ReadExactly(tail);
+                int footer = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(tail);
+                var bytes = new byte[footer + 8];
+                p.Stream.Position = length - 8 - footer;
+                p.Stream.ReadExactly(bytes);
+                sha.AppendData(bytes);
+            }
+            finally { p.Gate.Release(); }
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
     /// <summary>Rows in row group <paramref name="group"/>.</summary>
     public int RowGroupRows(int group) => _groups[group].Rows;
 
