@@ -67,6 +67,10 @@ public sealed record CacheMetadata
     public int TopK { get; init; }
     public CacheEncoding Encoding => Dtype == "topk" ? CacheEncoding.TopKOf(TopK) : Dtype == "float16" ? CacheEncoding.Float16 : CacheEncoding.Float32;
     public bool HasLabels { get; init; }
+    /// <summary>The teacher's class names (from its card), index = class; null when the card lists none.</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+    /// <summary>The teacher card's task description, "" when unknown.</summary>
+    public string Task { get; init; } = "";
     /// <summary>True when rows carry a view number and augmentation parameters.</summary>
     public bool HasViews => Views > 1 || Augment != "";
     public IReadOnlyList<TeacherRef> AllTeachers => Teachers ?? new[] { new TeacherRef(TeacherFile, TeacherSha256) };
@@ -108,6 +112,8 @@ public sealed record CacheMetadata
             [Prefix + "views"] = Views.ToString(inv),
             [Prefix + "augment"] = Augment,
             [Prefix + "augment.seed"] = AugmentSeed.ToString(inv),
+            [Prefix + "classes"] = ClassNames is null ? "" : JsonSerializer.Serialize(ClassNames, Json),
+            [Prefix + "task"] = Task,
             [Prefix + "rows"] = Rows.ToString(inv),
             [Prefix + "shard"] = Shard,
             [Prefix + "command_line"] = CommandLine,
@@ -157,6 +163,8 @@ public sealed record CacheMetadata
             Dtype = Get("dtype") is var dt && dt is "float32" or "float16" or "topk" ? dt
                 : throw new DistillException($"{source}: unknown logits dtype '{kv[Prefix + "dtype"]}'"),
             TopK = kv.TryGetValue(Prefix + "top_k", out var tk) && int.TryParse(tk, out var k) ? k : 0,
+            ClassNames = kv.GetValueOrDefault(Prefix + "classes", "") is { Length: > 0 } ? Parse<string[]>("classes") : null,
+            Task = kv.GetValueOrDefault(Prefix + "task", ""),
             Rows = long.Parse(Get("rows"), CultureInfo.InvariantCulture),
             Shard = kv.GetValueOrDefault(Prefix + "shard", "1/1"),
             CommandLine = kv.GetValueOrDefault(Prefix + "command_line", ""),
@@ -181,6 +189,8 @@ public sealed record CacheMetadata
         }
         if (Outputs[0].Column != "logits") throw new DistillException($"{source}: the first output is not stored in 'logits'");
         if (ClassCount != Outputs[0].Shape[0]) throw new DistillException($"{source}: class count {ClassCount} disagrees with output shape [{string.Join(",", Outputs[0].Shape)}]");
+        if (ClassNames is not null && IsClassifier && ClassNames.Count != ClassCount)
+            throw new DistillException($"{source}: metadata lists {ClassNames.Count} class names for {ClassCount} classes");
         if (Views < 1 || Views > 1024) throw new DistillException($"{source}: invalid views {Views}");
         if (Ensemble != "" && !EnsembleModes.Contains(Ensemble)) throw new DistillException($"{source}: unknown ensemble mode '{Ensemble}'");
     }
@@ -195,7 +205,8 @@ public sealed record CacheMetadata
         && Outputs.Select(x => (x.Name, x.Column, x.Teacher, string.Join(",", x.Shape)))
             .SequenceEqual(o.Outputs.Select(x => (x.Name, x.Column, x.Teacher, string.Join(",", x.Shape))))
         && AllTeachers.SequenceEqual(o.AllTeachers) && Ensemble == o.Ensemble
-        && Views == o.Views && Augment == o.Augment && AugmentSeed == o.AugmentSeed;
+        && Views == o.Views && Augment == o.Augment && AugmentSeed == o.AugmentSeed
+        && (ClassNames ?? Array.Empty<string>()).SequenceEqual(o.ClassNames ?? Array.Empty<string>()) && Task == o.Task;
 
     private sealed record PreprocessingJson(
         [property: JsonPropertyName("scale")] double Scale,

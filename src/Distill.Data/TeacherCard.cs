@@ -14,7 +14,8 @@ public sealed record TeacherCard(
     double[]? Mean,
     double[]? Std,
     string[]? Classes,
-    double? TestAccuracy)
+    double? TestAccuracy,
+    string? Task = null)
 {
     /// <summary>Path of the card that belongs to <paramref name="modelPath"/> (same name, .json).</summary>
     public static string PathFor(string modelPath) => Path.ChangeExtension(modelPath, ".json");
@@ -41,7 +42,8 @@ public sealed record TeacherCard(
             Mean: Numbers(input?["mean"]),
             Std: Numbers(input?["std"]),
             Classes: (o["classes"] as JsonArray)?.Select(c => c!.GetValue<string>()).ToArray(),
-            TestAccuracy: o["accuracy"]?["test"]?.GetValue<double>());
+            TestAccuracy: o["accuracy"]?["test"]?.GetValue<double>(),
+            Task: o["task"]?.GetValue<string>());
     }
 
     // mean/std may be a scalar (one channel) or a per-channel array.

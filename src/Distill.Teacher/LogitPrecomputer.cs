@@ -44,6 +44,8 @@ public static class LogitPrecomputer
         if (req.Encoding.TopK > 0 && !classifier)
             throw new DistillException($"--top-k needs class logits [N, C]; output '{teachers.Outputs[0].Name}' is [N,{string.Join(",", teachers.Outputs[0].Shape)}]");
         if (req.Encoding.TopK > classes) throw new DistillException($"--top-k {req.Encoding.TopK} exceeds the teacher's {classes} classes");
+        if (classifier && req.ClassNames is { } names && names.Count != classes)
+            throw new DistillException($"the teacher card lists {names.Count} classes but the teacher outputs {classes}");
         if (classifier && data.ClassCount is int k && k > classes)
             throw new DistillException($"teacher outputs {classes} classes but {data.Name} has labels up to {k - 1}");
 
@@ -71,6 +73,8 @@ public static class LogitPrecomputer
             Augment = req.Augment.ToString(),
             AugmentSeed = req.Augment.IsNone ? 0 : req.AugmentSeed,
             CommandLine = req.CommandLine,
+            ClassNames = req.ClassNames,
+            Task = req.Task,
         };
 
         // Rows are (sample, view) pairs, numbered sample × views + view; a shard is a slice of samples.

@@ -35,6 +35,9 @@ public sealed record PrecomputeRequest
     /// <summary>Only the first N samples (0 = all); for quick checks.</summary>
     public int Limit { get; init; }
     public string CommandLine { get; init; } = "";
+    /// <summary>The teacher card's class names and task, recorded in the cache's metadata (null / "" when unknown).</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+    public string Task { get; init; } = "";
     /// <summary>Which contiguous slice of the split this run caches (its own part file).</summary>
     public Distill.Cache.ShardSpec Shard { get; init; } = Distill.Cache.ShardSpec.Whole;
     /// <summary>Continue an interrupted run from its last complete row group.</summary>

@@ -20,6 +20,13 @@ public sealed class ReproductionSmokeTests
                 "--out", Path.Combine(dir, split), "--device", "cpu" });
             Assert.AreEqual(0, r.Code, r.Stderr);
         }
+        // The teacher card's class names and task travel with the cache (written as the card spells them).
+        using (var cache = Distill.Cache.LogitCacheReader.Open(Path.Combine(dir, "test")))
+        {
+            var card = JsonNode.Parse(File.ReadAllText(Path.ChangeExtension(Tools.Teacher, ".json")))!;
+            CollectionAssert.AreEqual(card["classes"]!.AsArray().Select(c => c!.GetValue<string>()).ToArray(), cache.Metadata.ClassNames!.ToArray());
+            Assert.AreEqual(card["task"]!.GetValue<string>(), cache.Metadata.Task);
+        }
         var run = Path.Combine(dir, "run");
         var t = ToolRunner.Run("train-student", new[] { "--recipe", Path.Combine(RepoRoot.Dir, "recipes", "fmnist", "mlp-20-20.kd.json"),
             "--cache", Path.Combine(dir, "train"), "--test-cache", Path.Combine(dir, "test"), "--epochs", "2", "--out", run }, 600);

@@ -75,6 +75,8 @@ internal static class PrecomputeCommand
                 Shard = Distill.Cache.ShardSpec.Parse(r.GetValue(shard)!),
                 Resume = r.GetValue(resume),
                 Encoding = Distill.Cache.CacheEncoding.Parse(r.GetValue(dtype)!, r.GetValue(topK)),
+                ClassNames = card?.Classes,
+                Task = card?.Task ?? "",
                 CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
             };
             if (req.Threads < 0) throw new DistillException("--threads must be 0 or positive");
