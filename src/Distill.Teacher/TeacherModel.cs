@@ -157,7 +157,7 @@ public sealed class TeacherModel : IDisposable
                $"outputs: {DescribeOutputs(s)}; all {graph.Tensors.Count} tensors: precompute-logits layers {graph.FileName})";
     }
 
-    // One small run on zeros: proves the input is accepted and gives each output's shape even when axes are symbolic.
+    // Small runs on zeros (TensorProbe): prove the input is accepted and give each output's shape even when axes are symbolic.
     private IReadOnlyList<int[]> ProbeOutputShapes()
     {
         var probed = TensorProbe.Run(Session, InputName, InputShape, FixedBatch, OutputNames, FileName, "the dataset's samples");
