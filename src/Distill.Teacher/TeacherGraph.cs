@@ -5,8 +5,8 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Distill.Teacher;
 
-/// <summary>A tensor a node of the graph produces: its name, and the node's operator and name.</summary>
-public sealed record GraphTensor(string Name, string OpType, string NodeName);
+/// <summary>A tensor a node of the graph produces: its name and the node's operator.</summary>
+public sealed record GraphTensor(string Name, string OpType);
 
 /// <summary>
 /// A teacher's ONNX file read as a graph: the tensors its nodes produce, in graph order, and sessions that return any
@@ -36,7 +36,7 @@ public sealed class TeacherGraph
         _bytes = bytes;
         var g = model.Graph ?? new GraphProto();
         Outputs = g.Output.Select(o => o.Name).ToArray();
-        Tensors = g.Node.SelectMany(n => n.Output.Where(o => o.Length > 0).Select(o => new GraphTensor(o, n.OpType, n.Name)))
+        Tensors = g.Node.SelectMany(n => n.Output.Where(o => o.Length > 0).Select(o => new GraphTensor(o, n.OpType)))
             .DistinctBy(t => t.Name).ToArray();
         _names = Tensors.Select(t => t.Name).Concat(Outputs).Distinct().ToArray();
         _produced = _names.ToHashSet();
