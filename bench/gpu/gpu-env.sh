@@ -1,5 +1,6 @@
-# Sourced on the GPU machine (../shared/gpu/README.md): .NET from /tmp/dn, ONNX Runtime 1.29 CUDA from /tmp/ort,
-# libtorch and CUDA libraries from the machine's PyTorch venv, our published tools in /tmp/app.
+# Sourced on the GPU machine (bench/gpu/README.md): .NET from /tmp/dn, ONNX Runtime for CUDA from /tmp/ort (1.31.0 from
+# the CUDA package, or 1.29 with its managed assembly swapped in), libtorch and CUDA libraries from the machine's
+# PyTorch venv, our published tools in /tmp/app.
 export DOTNET_ROOT=/tmp/dn PATH=/tmp/dn:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 TL=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib
 NV=/opt/torch/.venv/lib/python3.12/site-packages/nvidia

@@ -65,7 +65,7 @@ public static class Distiller
     public static Device ResolveDevice(string name) => name switch
     {
         "cpu" => CPU,
-        "cuda" => cuda.is_available() ? CUDA : throw new DistillException("--device cuda: CUDA is not available (this build uses the CPU libtorch; build with -p:UseCuda=true)"),
+        "cuda" => cuda.is_available() ? CUDA : throw new DistillException("--device cuda: CUDA is not available (the libtorch loaded is CPU-only; a CUDA libtorch must replace the packaged one at run time, see bench/gpu/README.md)"),
         _ => cuda.is_available() ? CUDA : CPU,
     };
 }

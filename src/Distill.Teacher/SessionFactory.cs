@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Distill.Data;
 using Microsoft.ML.OnnxRuntime;
 
@@ -5,7 +6,8 @@ namespace Distill.Teacher;
 
 /// <summary>
 /// Creates ONNX Runtime sessions on the requested device. Uses only APIs that ONNX Runtime 1.29 already has, so the
-/// same binary runs against the 1.29 CUDA build on the GPU machine (../shared/gpu/README.md).
+/// same binary also runs against CUDA-enabled native libraries supplied at run time (bench/gpu/README.md), the
+/// fallback beside the CUDA build (-p:UseCuda=true, Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0).
 /// </summary>
 public static class SessionFactory
 {
@@ -70,9 +72,22 @@ public static class SessionFactory
             string providers;
             try { providers = string.Join(", ", OrtEnv.Instance().GetAvailableProviders()); }
             catch (Exception) { providers = "unknown"; }
-            return $"{CudaProvider} unavailable ({e.Message.Split('\n')[0].Trim()}; providers of this ONNX Runtime build: {providers}); " +
-                   "build with -p:UseCuda=true (Microsoft.ML.OnnxRuntime.Gpu.Linux) or supply CUDA-enabled native libraries";
+            return DescribeCudaFailure(e.Message, providers);
         }
+    }
+
+    /// <summary>
+    /// One line saying why the CUDA provider did not load. A CUDA build on a machine without CUDA's libraries (the
+    /// usual case) names the library the dynamic loader could not find instead of ONNX Runtime's multi-part message.
+    /// </summary>
+    internal static string DescribeCudaFailure(string message, string providers)
+    {
+        string first = message.Split('\n')[0].Trim();
+        var missing = Regex.Match(first, @"error: (\S+?): cannot open shared object file");
+        if (missing.Success)
+            return $"{CudaProvider} cannot load {missing.Groups[1].Value}: the CUDA 13 and cuDNN 9 libraries must be on LD_LIBRARY_PATH";
+        return $"{CudaProvider} unavailable ({first}; providers of this ONNX Runtime build: {providers}); " +
+               "build with -p:UseCuda=true (Microsoft.ML.OnnxRuntime.Gpu.Linux) or supply CUDA-enabled native libraries";
     }
 
     private static readonly object PluginLock = new();

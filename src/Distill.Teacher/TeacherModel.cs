@@ -42,32 +42,41 @@ public sealed class TeacherModel : IDisposable
     /// <summary>
     /// Opens <paramref name="path"/> for samples of <paramref name="sampleShape"/>. <paramref name="input"/> and
     /// <paramref name="outputs"/> pick names when the model has several; null/empty means "the only one" (input) or
-    /// "the one shaped [batch, C]" (output).
+    /// "the one shaped [batch, C]" (output). An output may also name any tensor inside the graph (see
+    /// <see cref="TeacherGraph"/>): the session is then made from the model with that tensor added to its outputs.
     /// </summary>
     public static TeacherModel Open(string path, int[] sampleShape, string? input, IReadOnlyList<string>? outputs,
         ExecutionDevice device, int threads, Action<string> warn)
     {
         if (!File.Exists(path)) throw new DistillException($"teacher {path} not found");
         string sha = Sha256Of(path);
-        var options = SessionFactory.CreateOptions(device, threads, warn, out string used);
+        using var options = SessionFactory.CreateOptions(device, threads, warn, out string used);
         InferenceSession session;
         try { session = new InferenceSession(path, options); }
         catch (OnnxRuntimeException e)
         {
             throw new DistillException($"teacher {path} is not a loadable ONNX model ({e.Message.Split('\n')[0].Trim()})", e);
         }
-        finally { options.Dispose(); }
         try
         {
             var inName = PickInput(session, input, path);
             var (shape, fixedBatch) = CheckInput(session.InputMetadata[inName], inName, sampleShape, path);
-            var outNames = outputs is { Count: > 0 }
-                ? outputs.Select(o => PickOutput(session, o, path)).ToList()
-                : new List<string> { PickOutput(session, null, path) };
+            var outNames = outputs is { Count: > 0 } ? outputs.ToList() : new List<string> { PickOutput(session, path) };
             var dup = outNames.GroupBy(o => o).FirstOrDefault(g => g.Count() > 1);
             if (dup != null) throw new DistillException($"--output {dup.Key} is given twice");
+            // Only a model asked for inner tensors is read as a graph and loaded a second time with them as outputs.
+            var inner = outNames.Where(o => !session.OutputMetadata.ContainsKey(o)).ToList();
+            if (inner.Count > 0)
+            {
+                var graph = TeacherGraph.Load(path);
+                foreach (var name in inner)
+                    if (!graph.Produces(name)) throw new DistillException(NoSuchTensor(session, graph, name));
+                var withInner = graph.CreateSession(inner, options);
+                session.Dispose();
+                session = withInner;
+            }
             var model = new TeacherModel(session, path, sha, inName, outNames, shape, fixedBatch, Array.Empty<int[]>(), used);
-            var shapes = model.ProbeOutputShapes(sampleShape);
+            var shapes = model.ProbeOutputShapes();
             return new TeacherModel(session, path, sha, inName, outNames, shape, fixedBatch, shapes, used);
         }
         catch
@@ -77,7 +86,7 @@ public sealed class TeacherModel : IDisposable
         }
     }
 
-    private static string PickInput(InferenceSession s, string? wanted, string path)
+    internal static string PickInput(InferenceSession s, string? wanted, string path)
     {
         var names = s.InputMetadata.Keys.ToList();
         if (wanted != null)
@@ -87,11 +96,10 @@ public sealed class TeacherModel : IDisposable
         throw new DistillException($"teacher {System.IO.Path.GetFileName(path)} has {names.Count} inputs ({string.Join(", ", names)}); pick one with --input NAME");
     }
 
-    private static (long[] Shape, int? FixedBatch) CheckInput(NodeMetadata meta, string name, int[] sample, string path)
+    internal static (long[] Shape, int? FixedBatch) CheckInput(NodeMetadata meta, string name, int[] sample, string path)
     {
         string file = System.IO.Path.GetFileName(path);
-        if (!meta.IsTensor || meta.ElementDataType != TensorElementType.Float)
-            throw new DistillException($"teacher {file}: input '{name}' is {(meta.IsTensor ? meta.ElementDataType.ToString().ToLowerInvariant() : meta.OnnxValueType.ToString())}, but the dataset feeds float32 tensors");
+        CheckFloatInput(meta, name, file);
         var dims = meta.Dimensions;
         string Shape(IEnumerable<int> d) => "[" + string.Join(",", d.Select(x => x < 0 ? "N" : x.ToString())) + "]";
         int sampleSize = sample.Aggregate(1, (a, b) => a * b);
@@ -111,50 +119,57 @@ public sealed class TeacherModel : IDisposable
         return (shape, dims[0] > 0 ? dims[0] : null);
     }
 
-    private static string PickOutput(InferenceSession s, string? wanted, string path)
+    private static void CheckFloatInput(NodeMetadata meta, string name, string file)
     {
-        string file = System.IO.Path.GetFileName(path);
+        if (!meta.IsTensor || meta.ElementDataType != TensorElementType.Float)
+            throw new DistillException($"teacher {file}: input '{name}' is {(meta.IsTensor ? meta.ElementDataType.ToString().ToLowerInvariant() : meta.OnnxValueType.ToString())}, but the dataset feeds float32 tensors");
+    }
+
+    /// <summary>The input's own shape, for a model listed without a dataset: every axis but the batch must be fixed.</summary>
+    internal static (long[] Shape, int? FixedBatch) InputFromModel(NodeMetadata meta, string name, string path)
+    {
+        CheckFloatInput(meta, name, System.IO.Path.GetFileName(path));
+        var dims = meta.Dimensions;
+        if (dims.Length == 0 || dims.Skip(1).Any(d => d <= 0))
+            throw new DistillException($"teacher {System.IO.Path.GetFileName(path)}: input '{name}' has shape [{string.Join(",", dims.Select(d => d <= 0 ? "?" : d.ToString()))}]; " +
+                "give --dataset so its samples fix the free axes");
+        return (new long[] { -1 }.Concat(dims.Skip(1).Select(d => (long)d)).ToArray(), dims[0] > 0 ? dims[0] : null);
+    }
+
+    private static string DescribeOutputs(InferenceSession s) => string.Join(", ", s.OutputMetadata.Select(o =>
+        $"{o.Key} [{string.Join(",", o.Value.Dimensions.Select(d => d < 0 ? "N" : d.ToString()))}]"));
+
+    // The default output: the only one, or the only one shaped [batch, C].
+    private static string PickOutput(InferenceSession s, string path)
+    {
         var outs = s.OutputMetadata;
-        string Describe() => string.Join(", ", outs.Select(o =>
-            $"{o.Key} [{string.Join(",", o.Value.Dimensions.Select(d => d < 0 ? "N" : d.ToString()))}]"));
-        if (wanted != null)
-            return outs.ContainsKey(wanted) ? wanted
-                : throw new DistillException($"teacher {file} has no output '{wanted}' (outputs: {Describe()})");
         if (outs.Count == 1) return outs.Keys.First();
         var candidates = outs.Where(o => o.Value.IsTensor && o.Value.Dimensions.Length == 2).Select(o => o.Key).ToList();
         if (candidates.Count == 1) return candidates[0];
-        throw new DistillException($"teacher {file} has several outputs ({Describe()}); pick one with --output NAME");
+        throw new DistillException($"teacher {System.IO.Path.GetFileName(path)} has several outputs ({DescribeOutputs(s)}); pick one with --output NAME");
     }
 
-    // One small run on zeros: proves the input is accepted and gives each output's shape even when axes are symbolic.
-    private IReadOnlyList<int[]> ProbeOutputShapes(int[] sampleShape)
+    private static string NoSuchTensor(InferenceSession s, TeacherGraph graph, string wanted)
     {
-        int batch = FixedBatch ?? 1;
-        var shape = BatchShape(batch);
-        var data = new float[batch * sampleShape.Aggregate(1, (a, b) => a * b)];
-        string file = FileName;
-        try
+        var close = graph.Closest(wanted);
+        return $"teacher {graph.FileName} has no output or inner tensor '{wanted}' (" +
+               (close.Count > 0 ? $"close: {string.Join(", ", close)}; " : "") +
+               $"outputs: {DescribeOutputs(s)}; all {graph.Tensors.Count} tensors: precompute-logits layers {graph.FileName})";
+    }
+
+    // Small runs on zeros (TensorProbe): prove the input is accepted and give each output's shape even when axes are symbolic.
+    private IReadOnlyList<int[]> ProbeOutputShapes()
+    {
+        var probed = TensorProbe.Run(Session, InputName, InputShape, FixedBatch, OutputNames, FileName, "the dataset's samples");
+        foreach (var (p, i) in probed.Select((p, i) => (p, i)))
         {
-            using var value = OrtValue.CreateTensorValueFromMemory(data, shape);
-            using var runOptions = new RunOptions();
-            using var results = Session.Run(runOptions, new[] { InputName }, new[] { value }, OutputNames.ToArray());
-            var shapes = new List<int[]>();
-            for (int i = 0; i < OutputNames.Count; i++)
-            {
-                var info = results[i].GetTensorTypeAndShape();
-                if (info.ElementDataType != TensorElementType.Float)
-                    throw new DistillException($"teacher {file}: output '{OutputNames[i]}' is {info.ElementDataType.ToString().ToLowerInvariant()}, expected float32 {(i == 0 ? "logits" : "values")}");
-                var dims = info.Shape;
-                if (dims.Length < 2 || dims[0] != batch)
-                    throw new DistillException($"teacher {file}: output '{OutputNames[i]}' has shape [{string.Join(",", dims)}] for a batch of {batch}; outputs must be [N, C] or [N, C, ...]");
-                shapes.Add(dims.Skip(1).Select(d => checked((int)d)).ToArray());
-            }
-            return shapes;
+            if (p.ElementType != ProbedTensor.Float32)
+                throw new DistillException($"teacher {FileName}: output '{p.Name}' is {p.ElementType}, expected float32 {(i == 0 ? "logits" : "values")}");
+            if (p.SampleShape is not { Length: >= 1 })
+                throw new DistillException($"teacher {FileName}: output '{p.Name}' has shape [{string.Join(",", p.Shape)}] for a batch of {FixedBatch ?? 1}" +
+                    $"{(p.SampleShape == null ? " and no batch axis" : "")}; outputs must be [N, C] or [N, C, ...]");
         }
-        catch (OnnxRuntimeException e)
-        {
-            throw new DistillException($"teacher {file} cannot run on the dataset's samples: {e.Message.Split('\n')[0].Trim()}", e);
-        }
+        return probed.Select(p => p.SampleShape!).ToArray();
     }
 
     public long[] BatchShape(int batch)

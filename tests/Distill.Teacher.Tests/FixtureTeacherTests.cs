@@ -64,7 +64,7 @@ public sealed class FixtureTeacherTests
         StringAssert.Contains(ambiguous.Message, "logits [N,3]");
         StringAssert.Contains(ambiguous.Message, "--output");
         var unknown = await Assert.ThrowsExactlyAsync<DistillException>(() => Run("two-outputs.onnx", output: "probs"));
-        StringAssert.Contains(unknown.Message, "no output 'probs'");
+        StringAssert.Contains(unknown.Message, "no output or inner tensor 'probs'");
         await AssertCacheEquals(await Run("two-outputs.onnx", output: "logits"), Reference("net"), 12);
     }
 

@@ -9,9 +9,12 @@ internal static class ScaleFixtures
 {
     public static readonly Preprocessing Pre = new(1 / 255.0, new[] { 0.5 }, new[] { 0.25 });
 
-    /// <summary>PyTorch's output <paramref name="output"/> of <paramref name="model"/> on the tiny test split, flattened per sample.</summary>
-    public static double[][] Reference(string model, string output = "logits") =>
-        JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("scale-reference.json"))).RootElement.GetProperty(model)
+    /// <summary>
+    /// PyTorch's output <paramref name="output"/> of <paramref name="model"/> on the tiny test split, flattened per
+    /// sample, from <paramref name="file"/> (graph-reference.json holds inner tensors, by their ONNX names).
+    /// </summary>
+    public static double[][] Reference(string model, string output = "logits", string file = "scale-reference.json") =>
+        JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture(file))).RootElement.GetProperty(model)
             .GetProperty(output).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
 
     public static PrecomputeRequest Request(string[] teachers, string? dir = null) => new()

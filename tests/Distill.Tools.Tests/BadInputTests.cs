@@ -29,7 +29,7 @@ public sealed class BadInputTests
         ("input rank the dataset cannot feed", "precompute-logits", "--teacher {F}/flat-input.onnx --dataset fashion-mnist --split test --out {T}/o5 --device cpu",
             "teacher flat-input.onnx: input 'input' has rank 2 [N,16], the dataset feeds [N,1,28,28]"),
         ("unknown output name", "precompute-logits", "--teacher {F}/two-outputs.onnx --output probs --dataset idx:{F}/tiny-idx --split test --out {T}/o6 --device cpu",
-            "teacher two-outputs.onnx has no output 'probs' (outputs: features [N,8], logits [N,3])"),
+            "teacher two-outputs.onnx has no output or inner tensor 'probs' (outputs: features [N,8], logits [N,3]; all 6 tensors: precompute-logits layers two-outputs.onnx)"),
         ("ambiguous outputs", "precompute-logits", "--teacher {F}/two-outputs.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o7 --device cpu",
             "teacher two-outputs.onnx has several outputs (features [N,8], logits [N,3]); pick one with --output NAME"),
         ("NaN teacher logits", "precompute-logits", "--teacher {F}/nan-on-dark.onnx --dataset idx:{F}/tiny-idx --split test --mean 0.5 --std 0.25 --out {T}/o8 --device cpu",

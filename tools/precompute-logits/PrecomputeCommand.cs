@@ -16,7 +16,7 @@ internal static class PrecomputeCommand
         split.AcceptOnlyFromAmong("train", "test");
         var output = new Option<string>("--out") { Description = "Output cache directory (Parquet part files + metadata)", Required = true };
         var input = new Option<string?>("--input") { Description = "Model input to feed when it has several" };
-        var outputName = new Option<string[]>("--output") { Description = "Model output to cache (default: the one shaped [batch, C]); repeat it to store several, the first being the logits; dense outputs ([N,C,H,W], [N,A,K]) are stored flattened" };
+        var outputName = new Option<string[]>("--output") { Description = "Model output to cache (default: the one shaped [batch, C]), or any tensor inside the graph (e.g. pooled features; `precompute-logits layers TEACHER.onnx` lists them); repeat it to store several, the first being the logits; dense ones ([N,C,H,W], [N,A,K]) are stored flattened" };
         var views = new Option<int>("--views") { Description = "Augmented views to cache per sample (each its own row with its view number and augmentation parameters)", DefaultValueFactory = _ => 1 };
         var augment = new Option<string?>("--augment") { Description = "Augmentation of each view: crop:P (random crop with P pixels of zero padding), flip (random horizontal flip), e.g. crop:2,flip" };
         var augmentSeed = new Option<int>("--augment-seed") { Description = "Seed of the per-(sample, view) augmentation parameters", DefaultValueFactory = _ => 0 };

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Distill.Data;
-using Distill.Student.Export.Onnx;
+using Distill.Onnx;
 using Distill.Student.Students;
 using Google.Protobuf;
 using TorchSharp.Modules;

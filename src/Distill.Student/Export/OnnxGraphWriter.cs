@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Distill.Student.Export.Onnx;
+using Distill.Onnx;
 using Google.Protobuf;
 using static TorchSharp.torch;
 
