@@ -1,6 +1,6 @@
 using Distill.MLNet;
 using Distill.MLNet.Scoring;
-using Distill.MLNet.Teacher;
+using Distill.MLNet.Precompute;
 using Distill.MLNet.Training;
 using Distill.Student.Training;
 using Microsoft.ML;

@@ -1,7 +1,7 @@
 using Distill.Data;
 using Distill.MLNet.Cache;
 using Distill.MLNet.Data;
-using Distill.MLNet.Teacher;
+using Distill.MLNet.Precompute;
 using Microsoft.ML;
 
 namespace Distill.MLNet;

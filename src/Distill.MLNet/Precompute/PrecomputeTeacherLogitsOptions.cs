@@ -2,7 +2,7 @@ using Distill.Cache;
 using Distill.Data;
 using Distill.Teacher;
 
-namespace Distill.MLNet.Teacher;
+namespace Distill.MLNet.Precompute;
 
 /// <summary>
 /// What <c>mlContext.Transforms.PrecomputeTeacherLogits</c> needs; the fields mirror precompute-logits' flags and

@@ -7,7 +7,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
-namespace Distill.MLNet.Teacher;
+namespace Distill.MLNet.Precompute;
 
 /// <summary>
 /// <c>mlContext.Transforms.PrecomputeTeacherLogits</c>: <see cref="Fit"/> runs the ONNX teacher once over the input

@@ -4,7 +4,7 @@ using Distill.MLNet.Data;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace Distill.MLNet.Teacher;
+namespace Distill.MLNet.Precompute;
 
 /// <summary>
 /// A teacher's cache, fitted by <see cref="PrecomputeTeacherLogitsEstimator"/>. <see cref="Transform"/> appends the
