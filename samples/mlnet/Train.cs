@@ -17,7 +17,7 @@ internal static class Train
         var flags = Flags.Parse(args);
         string cacheDir = flags.Get("--cache", "caches/fmnist-train"), modelPath = flags.Get("--model", "runs/mlnet-sample/model.zip");
         var ml = new MLContext(seed: 0);
-        ml.Log += (_, e) => { if (e.Kind == ChannelMessageKind.Info && e.Source.StartsWith("Distill")) Console.WriteLine(e.Message); };
+        ml.Log += (_, e) => { if (e.Kind == ChannelMessageKind.Info && e.Source.Split(";")[0] is "DistillTrainer" or "PrecomputeTeacherLogitsEstimator") Console.WriteLine(e.RawMessage); };
 
         // Fashion-MNIST as IDataViews: Features (raw pixels 0..255, [1, 28, 28]) and Label (a key).
         var train = ml.Data.LoadFromDataset("fashion-mnist", "train");
