@@ -26,9 +26,16 @@ public static class DistillCatalog
     public static LogitCacheDataView LoadFromLogitCache(this DataOperationsCatalog catalog, string directory, IDataView data,
         string featureColumnName = DatasetDataView.FeaturesColumn, string? labelColumnName = DatasetDataView.LabelColumn)
     {
-        var split = LogitCacheDataView.Load(directory).Metadata;
-        var (dataset, owned) = DatasetOf.Resolve(data, featureColumnName, labelColumnName, split.Split, split.SampleShape);
-        using (owned) return LogitCacheDataView.Load(directory, dataset);
+        IDisposable? owned = null;
+        try
+        {
+            return LogitCacheDataView.Load(directory, meta =>
+            {
+                (var dataset, owned) = DatasetOf.Resolve(data, featureColumnName, labelColumnName, meta.Split, meta.SampleShape);
+                return dataset;
+            });
+        }
+        finally { owned?.Dispose(); }
     }
 
     /// <summary>

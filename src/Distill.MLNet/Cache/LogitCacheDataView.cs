@@ -62,14 +62,15 @@ public sealed class LogitCacheDataView : IDataView
 
     /// <summary>
     /// Opens <paramref name="directory"/> with the toolkit's reader (schema, metadata, shards), checks that its rows
-    /// cover the samples in order and, with <paramref name="dataset"/>, that it was made from that data (fingerprint,
-    /// split, sample count and shape). Every refusal is a <see cref="DistillException"/> naming the file.
+    /// cover the samples in order and, with <paramref name="dataFor"/>, that it was made from the data that function
+    /// gives for the cache's metadata (fingerprint, split, sample count and shape). Every refusal is a
+    /// <see cref="DistillException"/> naming the file.
     /// </summary>
-    public static LogitCacheDataView Load(string directory, IDataset? dataset = null)
+    public static LogitCacheDataView Load(string directory, Func<CacheMetadata, IDataset>? dataFor = null)
     {
         if (!System.IO.Directory.Exists(directory)) throw new DistillException($"cache {directory} not found (expected a directory of part-*.parquet files)");
         using var reader = LogitCacheReader.Open(directory);
-        if (dataset is not null) reader.Verify(dataset);
+        if (dataFor is not null) reader.Verify(dataFor(reader.Metadata));
         CacheCoverage.Check(reader);
         return new LogitCacheDataView(directory, reader.Metadata, reader.RowCount, reader.ContentChecksum);
     }

@@ -53,6 +53,8 @@ public sealed class PrecomputeTeacherLogitsEstimator : IEstimator<TeacherLogitsT
     {
         var o = _options;
         if (!File.Exists(o.TeacherPath)) throw new DistillException($"teacher {o.TeacherPath} not found");
+        if (!o.Overwrite && Directory.Exists(o.OutputDirectory) && Directory.EnumerateFiles(o.OutputDirectory, CacheSchema.PartPattern).Any())
+            throw new DistillException($"{o.OutputDirectory} already holds a cache (set Overwrite to replace it, or read it with LoadFromLogitCache)");
         var card = TeacherCard.TryLoadFor(o.TeacherPath);
         return new PrecomputeRequest
         {
