@@ -27,7 +27,7 @@ internal static class Train
         if (!Directory.Exists(cacheDir))
             ml.Transforms.PrecomputeTeacherLogits(new PrecomputeTeacherLogitsOptions
             {
-                TeacherPath = "models/fmnist-resnet/fmnist-resnet.onnx", OutputDirectory = cacheDir, Limit = flags.Int("--limit", 0),
+                TeacherPath = flags.Get("--teacher", "models/fmnist-resnet/fmnist-resnet.onnx"), OutputDirectory = cacheDir, Limit = flags.Int("--limit", 0),
             }).Fit(train);
         var cache = ml.Data.LoadFromLogitCache(cacheDir, train);   // refused unless made from this data
         foreach (var row in cache.Preview(maxRows: 3).RowView)
@@ -46,7 +46,7 @@ internal static class Train
         Console.WriteLine($"micro-accuracy {metrics.MicroAccuracy:R}");
         Console.WriteLine($"macro-accuracy {metrics.MacroAccuracy:R}");
 
-        // The .zip holds the student as ONNX; loading it needs ML.NET and its OnnxTransformer, not TorchSharp.
+        // The .zip holds the student as ONNX; loading it needs ML.NET, its OnnxTransformer and Distill.MLNet, not TorchSharp.
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
         ml.Model.Save(model, train.Schema, modelPath);
         Console.WriteLine($"saved {modelPath}");
