@@ -28,6 +28,7 @@ internal static class Train
             ml.Transforms.PrecomputeTeacherLogits(new PrecomputeTeacherLogitsOptions
             {
                 TeacherPath = flags.Get("--teacher", "models/fmnist-resnet/fmnist-resnet.onnx"), OutputDirectory = cacheDir, Limit = flags.Int("--limit", 0),
+                Threads = flags.Int("--threads", 0),
             }).Fit(train);
         var cache = ml.Data.LoadFromLogitCache(cacheDir, train);   // refused unless made from this data
         foreach (var row in cache.Preview(maxRows: 3).RowView)

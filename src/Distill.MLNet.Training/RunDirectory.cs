@@ -1,4 +1,5 @@
 using Distill.Data;
+using Distill.Student.Output;
 using Distill.Student.Training;
 
 namespace Distill.MLNet.Training;
@@ -29,7 +30,7 @@ internal sealed class RunDirectory : IDisposable
         {
             if (File.Exists(System.IO.Path.Combine(directory, "summary.json")))
                 throw new DistillException($"{directory} already holds a finished run (choose another OutputDirectory, or delete it)");
-            File.WriteAllText(System.IO.Path.Combine(directory, "recipe.json"), TeacherCheck.WithTeacherHash(recipe).ToJson() + "\n");
+            MetricsWriter.AtomicWrite(System.IO.Path.Combine(directory, "recipe.json"), TeacherCheck.WithTeacherHash(recipe).ToJson() + "\n");
             return new RunDirectory(directory, held, temporary: false);
         }
         catch { held.Dispose(); throw; }
@@ -38,6 +39,7 @@ internal sealed class RunDirectory : IDisposable
     public void Dispose()
     {
         _lock?.Dispose();
-        if (_temporary) Directory.Delete(Path, recursive: true);
+        // A temporary run left behind (a file still open) is only clutter in the temp folder; the Fit's own outcome matters.
+        if (_temporary) try { Directory.Delete(Path, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }

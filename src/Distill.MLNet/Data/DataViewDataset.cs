@@ -54,6 +54,8 @@ public sealed class DataViewDataset : IDataset, IDisposable
         if (shape.Aggregate(1L, (a, b) => a * b) != size)
             throw new DistillException($"sample shape [{string.Join(",", shape)}] does not hold the {size} values of column '{featureColumn}'");
         long rowCount = view.GetRowCount() ?? -1;
+        if (keepSamples && rowCount * size > Array.MaxLength)
+            throw new DistillException($"column '{featureColumn}' holds {rowCount:N0} rows × {size:N0} values, more than can be kept in memory for training");
         var labels = rows.HasLabels ? new List<int>(rowCount > 0 ? (int)Math.Min(rowCount, int.MaxValue) : 0) : null;
         using var asFloats = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var asBytes = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
