@@ -43,7 +43,7 @@ public sealed class DistillTrainer : IEstimator<DistilledStudentTransformer>
         using (owned)
         using (var run = RunDirectory.Open(o.OutputDirectory, recipe))
         {
-            var data = TrainingData.Open(o.CacheDirectory, train);
+            var data = TrainingData.OpenWith(o.CacheDirectory, train);
             try
             {
                 ch.Info($"{recipe.Student} student, loss {recipe.Loss}, {recipe.Epochs} epochs of {data.Cache.RowCount:N0} rows, batch {recipe.Batch}, seed {recipe.Seed}");

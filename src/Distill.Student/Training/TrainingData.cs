@@ -54,7 +54,7 @@ public sealed class TrainingData : IDisposable
     /// <see cref="Open(string, string?, string, string?)"/> checks it; no test split. The caller keeps
     /// <paramref name="train"/>: dispose <see cref="Cache"/> when done, not this.
     /// </summary>
-    public static TrainingData Open(string cacheDir, IDataset train)
+    public static TrainingData OpenWith(string cacheDir, IDataset train)
     {
         var cache = LogitCacheReader.Open(cacheDir);
         try
