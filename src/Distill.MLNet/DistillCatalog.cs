@@ -50,7 +50,7 @@ public static class DistillCatalog
     /// <paramref name="outputDirectory"/> when fitted; see <see cref="PrecomputeTeacherLogitsEstimator"/>.
     /// </summary>
     public static PrecomputeTeacherLogitsEstimator PrecomputeTeacherLogits(this TransformsCatalog catalog, string teacherPath,
-        string outputDirectory, string inputColumnName = DatasetDataView.FeaturesColumn, string? labelColumnName = DatasetDataView.LabelColumn) =>
+        string inputColumnName, string outputDirectory, string? labelColumnName = DatasetDataView.LabelColumn) =>
         catalog.PrecomputeTeacherLogits(new PrecomputeTeacherLogitsOptions
         {
             TeacherPath = teacherPath, OutputDirectory = outputDirectory, InputColumnName = inputColumnName, LabelColumnName = labelColumnName,

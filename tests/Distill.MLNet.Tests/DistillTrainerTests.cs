@@ -73,6 +73,23 @@ public sealed class DistillTrainerTests
     }
 
     [TestMethod]
+    public void TrainsTheWeightsTrainStudentTrainsForTheSameRecipe()
+    {
+        var ml = new MLContext(seed: 0);
+        var outDir = Fixtures.TempDir();
+        ml.MulticlassClassification.Trainers.Distill(Options(outDir)).Fit(ml.Data.LoadFromDataset("fashion-mnist", "train"));
+        var run = Fixtures.TempDir();
+        var tool = ToolRunner.Run("train-student", new[] { "--cache", _cache, "--dataset", "fashion-mnist", "--student", "mlp-20-20", "--loss", "kd",
+            "--epochs", "1", "--seed", "3", "--threads", "2", "--device", "cpu", "--out", run });
+        Assert.AreEqual(0, tool.Code, tool.Stderr);
+
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(run, "student.onnx")), File.ReadAllBytes(Path.Combine(outDir, "student.onnx")), "the exported students");
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(run, "student.safetensors")), File.ReadAllBytes(Path.Combine(outDir, "student.safetensors")), "their weights");
+        static double Loss(string dir) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Single())!["loss"]!.GetValue<double>();
+        Assert.AreEqual(Loss(run), Loss(outDir), 0.0, "epoch 1's training loss");
+    }
+
+    [TestMethod]
     public void SavedLoadedAndUsedThroughAPredictionEngine()
     {
         var ml = new MLContext(seed: 0);

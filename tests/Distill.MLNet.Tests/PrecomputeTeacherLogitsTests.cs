@@ -90,7 +90,7 @@ public sealed class PrecomputeTeacherLogitsTests
         e = Assert.ThrowsExactly<DistillException>(() => partial.Transform(data));
         StringAssert.Contains(e.Message, $"holds 10 rows for {N} samples");
 
-        e = Assert.ThrowsExactly<DistillException>(() => Ml.Transforms.PrecomputeTeacherLogits(Fixtures.FmnistTeacher, Fixtures.TempDir(), "Pixels").Fit(data));
+        e = Assert.ThrowsExactly<DistillException>(() => Ml.Transforms.PrecomputeTeacherLogits(Fixtures.FmnistTeacher, "Pixels", Fixtures.TempDir()).Fit(data));
         Assert.AreEqual("the data has no column 'Pixels' (columns: Features, Label)", e.Message);
     }
 
