@@ -30,6 +30,10 @@ public sealed class PrecomputeTeacherLogitsEstimator : IEstimator<TeacherLogitsT
     public TeacherLogitsTransformer Fit(IDataView input)
     {
         var o = _options;
+        // Before the data is scanned: what needs no data.
+        if (!File.Exists(o.TeacherPath)) throw new DistillException($"teacher {o.TeacherPath} not found");
+        if (!o.Overwrite && Directory.Exists(o.OutputDirectory) && Directory.EnumerateFiles(o.OutputDirectory, CacheSchema.PartPattern).Any())
+            throw new DistillException($"{o.OutputDirectory} already holds a cache (set Overwrite to replace it, or read it with LoadFromLogitCache)");
         var (dataset, owned) = DatasetOf.Resolve(input, o.InputColumnName, o.LabelColumnName, o.Split, o.SampleShape);
         using (owned)
         {
@@ -52,9 +56,6 @@ public sealed class PrecomputeTeacherLogitsEstimator : IEstimator<TeacherLogitsT
     private PrecomputeRequest Request(IDataset dataset)
     {
         var o = _options;
-        if (!File.Exists(o.TeacherPath)) throw new DistillException($"teacher {o.TeacherPath} not found");
-        if (!o.Overwrite && Directory.Exists(o.OutputDirectory) && Directory.EnumerateFiles(o.OutputDirectory, CacheSchema.PartPattern).Any())
-            throw new DistillException($"{o.OutputDirectory} already holds a cache (set Overwrite to replace it, or read it with LoadFromLogitCache)");
         var card = TeacherCard.TryLoadFor(o.TeacherPath);
         return new PrecomputeRequest
         {
