@@ -87,6 +87,9 @@ public sealed class DistillTrainerTests
         CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(run, "student.safetensors")), File.ReadAllBytes(Path.Combine(outDir, "student.safetensors")), "their weights");
         static double Loss(string dir) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Single())!["loss"]!.GetValue<double>();
         Assert.AreEqual(Loss(run), Loss(outDir), 0.0, "epoch 1's training loss");
+
+        var again = Assert.ThrowsExactly<DistillException>(() => ml.MulticlassClassification.Trainers.Distill(Options(outDir)).Fit(ml.Data.LoadFromDataset("fashion-mnist", "train")));
+        Assert.AreEqual($"{outDir} already holds a finished run (choose another OutputDirectory, or delete it)", again.Message);
     }
 
     [TestMethod]

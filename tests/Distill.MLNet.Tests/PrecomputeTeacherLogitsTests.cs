@@ -79,6 +79,8 @@ public sealed class PrecomputeTeacherLogitsTests
             TeacherPath = Fixtures.FmnistTeacher, OutputDirectory = Fixtures.TempDir(), Threads = 2, Device = Teacher.ExecutionDevice.Cpu,
         });
         var fitted = estimator.Fit(data);
+        Assert.AreEqual($"{fitted.Cache.Directory} already holds a cache (set Overwrite to replace it, or read it with LoadFromLogitCache)",
+            Assert.ThrowsExactly<DistillException>(() => estimator.Fit(data)).Message);
         rows[5].Features[100] += 1;   // one pixel of one image
         var e = Assert.ThrowsExactly<DistillException>(() => fitted.Transform(Ml.Data.LoadFromEnumerable(rows)));
         StringAssert.StartsWith(e.Message, $"the data ({N} rows, fingerprint ");
