@@ -67,6 +67,20 @@ public sealed class DatasetViewTests
     }
 
     [TestMethod]
+    public void SamplesNotKeptAreReadAgainInOrderFromAnyRow()
+    {
+        var rows = Enumerable.Range(0, 10).Select(i => new Flat { Features = new[] { i + 0.25f, i * 2f, -i }, Label = i }).ToArray();
+        using var streamed = DataViewDataset.Scan(Ml.Data.LoadFromEnumerable(rows), "Features", null, "train");
+        Assert.IsFalse(streamed.HasLabels);
+        var buffer = new float[6];
+        foreach (var (start, count) in new[] { (5, 2), (1, 1), (8, 2), (0, 2) })   // forward, back, forward, back
+        {
+            streamed.ReadSamples(start, count, buffer);
+            CollectionAssert.AreEqual(rows.Skip(start).Take(count).SelectMany(r => r.Features).ToArray(), buffer[..(3 * count)], $"samples {start}..{start + count - 1}");
+        }
+    }
+
+    [TestMethod]
     public void ColumnsThatCannotBeSamplesOrLabelsAreOneLineErrors()
     {
         var data = Ml.Data.LoadFromEnumerable(new[] { new Flat { Features = new[] { 1f, 2f, 3f }, Label = 1, Name = "a" } });
