@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
 
-// The estimator assembly shares the ML.NET plumbing (MLNetInternals, cursors); the tests check it directly.
+// The estimator assembly shares the ML.NET plumbing (MLNetInternals, DatasetOf, the cursors).
 [assembly: InternalsVisibleTo("Distill.MLNet.Training")]
-[assembly: InternalsVisibleTo("Distill.MLNet.Tests")]
