@@ -27,11 +27,7 @@ public sealed class TrainingData : IDisposable
             var m = cache.Metadata;
             string spec = datasetSpec ?? m.DatasetName;
             var train = DatasetCatalog.Open(spec, split);
-            cache.Verify(train);
-            if (!m.IsClassifier)
-                throw new DistillException($"cache {cacheDir} stores output '{m.Outputs[0].Name}' of shape [{string.Join(",", m.Outputs[0].Shape)}] per sample; train-student distills class logits [C]");
-            if (cache.RowCount > (long)train.Count * m.Views)
-                throw new DistillException($"cache {cacheDir} holds {cache.RowCount} rows for {train.Count} samples × {m.Views} views");
+            CheckTrain(cache, train, cacheDir);
             IDataset? test = null; string? why = null; LogitCacheReader? testCache = null;
             try { test = DatasetCatalog.Open(spec, "test"); }
             catch (DistillException e) { why = e.Message; }
@@ -51,6 +47,32 @@ public sealed class TrainingData : IDisposable
             return new TrainingData { Cache = cache, Train = train, Test = test, TestCache = testCache, Preprocessing = m.Preprocessing, NoTestReason = why };
         }
         catch { cache.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// The train cache with a train split the caller opened (Distill.MLNet: an ML.NET IDataView), checked as
+    /// <see cref="Open(string, string?, string, string?)"/> checks it; no test split. The caller keeps
+    /// <paramref name="train"/>: dispose <see cref="Cache"/> when done, not this.
+    /// </summary>
+    public static TrainingData OpenWith(string cacheDir, IDataset train)
+    {
+        var cache = LogitCacheReader.Open(cacheDir);
+        try
+        {
+            CheckTrain(cache, train, cacheDir);
+            return new TrainingData { Cache = cache, Train = train, Preprocessing = cache.Metadata.Preprocessing, NoTestReason = "no test split given" };
+        }
+        catch { cache.Dispose(); throw; }
+    }
+
+    private static void CheckTrain(LogitCacheReader cache, IDataset train, string cacheDir)
+    {
+        var m = cache.Metadata;
+        cache.Verify(train);
+        if (!m.IsClassifier)
+            throw new DistillException($"cache {cacheDir} stores output '{m.Outputs[0].Name}' of shape [{string.Join(",", m.Outputs[0].Shape)}] per sample; train-student distills class logits [C]");
+        if (cache.RowCount > (long)train.Count * m.Views)
+            throw new DistillException($"cache {cacheDir} holds {cache.RowCount} rows for {train.Count} samples × {m.Views} views");
     }
 
     public void Dispose()
