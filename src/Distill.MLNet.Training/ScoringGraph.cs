@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Distill.Data;
-using Distill.Student.Export.Onnx;
+using Distill.Onnx;
 using Google.Protobuf;
 
 namespace Distill.MLNet.Training;
