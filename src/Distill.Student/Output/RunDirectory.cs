@@ -52,6 +52,11 @@ public sealed class RunDirectory : IDisposable
         if (File.Exists(path)) throw new DistillException($"--out {path} is a file, not a directory");
         if (Directory.Exists(path) && Directory.EnumerateFiles(path, "*.parquet").Any())
             throw new DistillException($"--out {path} holds a logits cache; choose another directory for the run");
+        try { Directory.CreateDirectory(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DistillException($"cannot write to output directory {path}: {e.Message}", e);
+        }
         var held = OutputLock.Acquire(path, $"output directory {path}");
         try
         {
