@@ -168,7 +168,7 @@ public sealed class TrainIntegrityTests
         string Sha(string cache) { using var c = LogitCacheReader.Open(cache); return c.Metadata.TeacherSha256[..12]; }
         string Sum(string cache) { using var c = LogitCacheReader.Open(cache); return c.ContentChecksum[..12]; }
         Assert.AreEqual(Tail($"train cache teacher names-x-linear.onnx (sha256 {Sha(TrainCache)}…) → ensemble-a.onnx (sha256 {Sha(OtherTeacherCache)}…); " +
-            $"train cache content (checksum sha256 {Sum(TrainCache)}… → sha256 {Sum(OtherTeacherCache)}…, 40 → 40 rows)"),
+            $"train cache content (checksum {Sum(TrainCache)}… → {Sum(OtherTeacherCache)}…, 40 → 40 rows)"),
             Error(Train(With(Args(dir, "--resume"), "--cache", OtherTeacherCache))));
         AssertUnchanged(before, dir, "refused resumes");
 

@@ -109,17 +109,19 @@ public sealed record RunIdentity
         if (!was.Teachers.Select(t => t.Sha256).SequenceEqual(now.Teachers.Select(t => t.Sha256)))
             d.Add($"{what} teacher {Teachers(was)} → {Teachers(now)}");
         if (was.ContentChecksum != now.ContentChecksum)
-            d.Add($"{what} content (checksum {Short(was.ContentChecksum)} → {Short(now.ContentChecksum)}, {was.Rows} → {now.Rows} rows)");
+            d.Add($"{what} content (checksum {Hex(was.ContentChecksum)} → {Hex(now.ContentChecksum)}, {was.Rows} → {now.Rows} rows)");
     }
 
     private static void Data(List<string> d, string what, DataIdentity? was, DataIdentity? now)
     {
         if (was?.Fingerprint == now?.Fingerprint && was?.Split == now?.Split) return;
-        static string Name(DataIdentity? x) => x is null ? "none" : $"{x.Name} {x.Split} ({x.Count} samples, fingerprint {Short(x.Fingerprint)})";
+        static string Name(DataIdentity? x) => x is null ? "none" : $"{x.Name} {x.Split} ({x.Count} samples, fingerprint {Hex(x.Fingerprint)})";
         d.Add($"{what} {Name(was)} → {Name(now)}");
     }
 
     private static string Teachers(CacheIdentity c) => string.Join(" + ", c.Teachers.Select(t => $"{t.File} ({Short(t.Sha256)})"));
     private static string Weights(WeightsSource? w) => w is null ? "none" : $"{Path.Combine(w.Run, w.File)} ({Short(w.Sha256)})";
-    private static string Short(string sha) => $"sha256 {sha[..Math.Min(12, sha.Length)]}…";
+    private static string Short(string sha) => $"sha256 {Hex(sha)}";
+    // 12 hex digits name a file or data set unambiguously in practice, as in the cache's messages.
+    private static string Hex(string sha) => $"{sha[..Math.Min(12, sha.Length)]}…";
 }
