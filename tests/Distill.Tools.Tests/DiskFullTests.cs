@@ -140,8 +140,8 @@ public sealed class DiskFullTests
     /// <summary>
     /// No .tmp anywhere, no summary.json, and every file under its final name complete: the same bytes as the
     /// reference run's where the run is deterministic, the same length for weights (whose last bits may differ
-    /// between runs), whole lines of metrics, a PNG up to its IEND chunk, and checkpoints whose files have the
-    /// SHA-256 their state.json records.
+    /// between runs), whole lines of metrics, whole TensorBoard records, a PNG up to its IEND chunk, and
+    /// checkpoints whose files have the SHA-256 their state.json records.
     /// </summary>
     private static void AssertNothingPartial(string run, string reference, string what)
     {
@@ -165,6 +165,14 @@ public sealed class DiskFullTests
             var png = File.ReadAllBytes(Path.Combine(run, "curves.png"));
             CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4], $"{what}: curves.png");
             CollectionAssert.AreEqual(new byte[] { (byte)'I', (byte)'E', (byte)'N', (byte)'D', 0xAE, 0x42, 0x60, 0x82 }, png[^8..], $"{what}: curves.png ends with IEND");
+        }
+        foreach (var events in Directory.GetFiles(run, "events.out.tfevents.*"))
+        {
+            // TFRecord framing: u64 length, u32 CRC of it, the data, u32 CRC of the data; whole records up to the end.
+            var bytes = File.ReadAllBytes(events);
+            long at = 0;
+            while (at + 12 <= bytes.Length) at += 12 + (long)BitConverter.ToUInt64(bytes, (int)at) + 4;
+            Assert.AreEqual(bytes.Length, at, $"{what}: {events} ends with a whole record");
         }
         var root = Path.Combine(run, "checkpoints");
         if (Directory.Exists(root))

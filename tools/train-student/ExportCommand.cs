@@ -28,6 +28,7 @@ public static class ExportCommand
         {
             var runDir = p.GetValue(run);
             if (runDir is not null && string.IsNullOrWhiteSpace(runDir)) throw new DistillException("--run must name a run directory");
+            if (runDir is not null && !Directory.Exists(runDir)) throw new DistillException($"run directory {runDir} not found");
             var w = p.GetValue(weights) ?? (runDir is not null ? Path.Combine(runDir, RunDirectory.ModelFile) : throw new DistillException("give --weights FILE or --run DIR"));
             var o = p.GetValue(outDir) ?? runDir ?? throw new DistillException("give --out DIR");
             if (string.IsNullOrWhiteSpace(o)) throw new DistillException("--out must name a directory");

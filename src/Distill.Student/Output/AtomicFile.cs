@@ -24,10 +24,11 @@ public static class AtomicFile
             }
             File.Move(tmp, path, overwrite: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
             TryDelete(tmp);
-            throw Failed(path, e);
+            if (e is IOException or UnauthorizedAccessException) throw Failed(path, e);
+            throw;
         }
     }
 

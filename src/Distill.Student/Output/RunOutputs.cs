@@ -5,8 +5,8 @@ namespace Distill.Student.Output;
 
 /// <summary>
 /// Everything written to the output directory besides weights and checkpoints: metrics.jsonl (rewritten whole each
-/// epoch), TensorBoard events, and at the end curves.png and summary.json, which is written last and marks the run
-/// finished.
+/// epoch), TensorBoard events (appended record by record), and at the end curves.png and summary.json, which is
+/// written last and marks the run finished.
 /// </summary>
 public sealed class RunOutputs
 {
@@ -18,13 +18,13 @@ public sealed class RunOutputs
     public void Start(IReadOnlyList<EpochMetrics> history)
     {
         MetricsWriter.Rewrite(_dir, history);
-        _tb = Io("TensorBoard events", () => new TensorBoardWriter(_dir));
+        _tb = new TensorBoardWriter(_dir);
     }
 
     public void Epoch(EpochMetrics m, IReadOnlyList<EpochMetrics> history)
     {
         MetricsWriter.Rewrite(_dir, history);
-        Io(_tb?.Path ?? "TensorBoard events", () => { _tb?.Scalars(m.Epoch, Scalars(m)); return 0; });
+        _tb?.Scalars(m.Epoch, Scalars(m));
     }
 
     /// <summary>curves.png, then summary.json: call once everything else of the run is written.</summary>
@@ -38,13 +38,6 @@ public sealed class RunOutputs
             Console.Error.WriteLine($"warning: curves.png not written ({e.Message.Split('\n')[0]})");
         }
         MetricsWriter.WriteSummary(_dir, MetricsWriter.Summary(history, recipe, wall, parameters, teacherSha256s));
-    }
-
-    // The events file is appended in place (TensorBoard reads up to a cut-off record); its I/O errors still get one line.
-    private static T Io<T>(string what, Func<T> write)
-    {
-        try { return write(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw AtomicFile.Failed(what, e); }
     }
 
     private static IEnumerable<(string, double)> Scalars(EpochMetrics m)
