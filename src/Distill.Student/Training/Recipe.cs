@@ -89,9 +89,9 @@ public sealed record Recipe
         if (Nesterov && Optimizer == "sgd" && Momentum == 0) Fail("nesterov", "needs --momentum > 0");
         if (!(Temperature > 0)) Fail("temperature", "must be > 0");
         if (!(Temperature <= MaxTemperature)) Fail("temperature", $"must be ≤ {MaxTemperature}");
-        if (!(Alpha is >= 0 and <= double.MaxValue)) Fail("alpha", "must be a finite number ≥ 0");
-        if (!(Beta is >= 0 and <= double.MaxValue)) Fail("beta", "must be a finite number ≥ 0");
-        if (!(Gamma is >= 0 and <= double.MaxValue)) Fail("gamma", "must be a finite number ≥ 0");
+        if (!(double.IsFinite(Alpha) && Alpha >= 0)) Fail("alpha", "must be a finite number ≥ 0");
+        if (!(double.IsFinite(Beta) && Beta >= 0)) Fail("beta", "must be a finite number ≥ 0");
+        if (!(double.IsFinite(Gamma) && Gamma >= 0)) Fail("gamma", "must be a finite number ≥ 0");
         if (Warmup < 0) Fail("warmup", "must be ≥ 0");
         if (!(LrWarmup >= 0)) Fail("lr-warmup", "must be ≥ 0");
         if (!(LrWarmup <= Epochs)) Fail("lr-warmup", $"must be ≤ --epochs ({Epochs})");
