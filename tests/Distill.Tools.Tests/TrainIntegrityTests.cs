@@ -248,7 +248,7 @@ public sealed class TrainIntegrityTests
         var dir = NewRun();
         File.Delete(Path.Combine(dir, "summary.json"));
         var checkpoint = Path.Combine(dir, "checkpoints", "epoch-0002");
-        var good = Directory.GetFiles(checkpoint).ToDictionary(Path.GetFileName, File.ReadAllBytes);
+        var good = Directory.GetFiles(checkpoint).ToDictionary(f => Path.GetFileName(f)!, File.ReadAllBytes);
         string Expect(string file, string why) =>
             $"error: checkpoint file {Path.Combine(checkpoint, file)} is unreadable ({why}); the run cannot resume from it: start over with --overwrite";
         var cases = new (string File, Func<byte[], byte[]> Damage, string Why)[]
