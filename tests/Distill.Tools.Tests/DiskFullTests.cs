@@ -145,7 +145,7 @@ public sealed class DiskFullTests
     /// </summary>
     private static void AssertNothingPartial(string run, string reference, string what)
     {
-        if (!Directory.Exists(run)) return;
+        Assert.IsTrue(Directory.Exists(run), $"{what}: the run directory exists (the lock file is its first write)");
         foreach (var p in Directory.GetFileSystemEntries(run, "*", SearchOption.AllDirectories))
             Assert.IsFalse(p.EndsWith(".tmp"), $"{what}: {p} is left behind");
         Assert.IsFalse(File.Exists(Path.Combine(run, "summary.json")), $"{what}: a failed run has no summary.json");
