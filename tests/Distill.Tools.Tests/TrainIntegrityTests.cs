@@ -196,6 +196,20 @@ public sealed class TrainIntegrityTests
         Assert.AreEqual(0, Train(With(Args(fresh, "--lr", "1e-9"), "--epochs", "1")).Code);
         Assert.IsTrue(MaxDifference(a, fresh) > 1e-3, $"max |Δ| {MaxDifference(a, fresh)}");
 
+        // B interrupted before its first checkpoint resumes from the same file (run.json), unless that file changed.
+        void Interrupt(string run) { File.Delete(Path.Combine(run, "summary.json")); Directory.Delete(Path.Combine(run, "checkpoints"), true); }
+        Interrupt(b);
+        var resumed = Train(With(Args(b, "--resume", "--lr", "1e-9"), "--epochs", "1"));
+        Assert.AreEqual(0, resumed.Code, resumed.Stderr);
+        Assert.IsTrue(MaxDifference(a, b) < 1e-6, $"resumed B starts from A's weights: max |Δ| {MaxDifference(a, b)}");
+        Interrupt(b);
+        var model = Path.Combine(a, "model.dat");
+        var original = File.ReadAllBytes(model);
+        File.WriteAllBytes(model, original.Append((byte)0).ToArray());
+        Assert.AreEqual($"error: the run started from {Path.Combine(Path.GetFullPath(a), "model.dat")}, which has changed since; it cannot be resumed before its first checkpoint: start over with --overwrite",
+            Error(Train(With(Args(b, "--resume", "--lr", "1e-9"), "--epochs", "1"))));
+        File.WriteAllBytes(model, original);
+
         // An interrupted run gives its latest checkpoint; another student is one line.
         File.Delete(Path.Combine(a, "summary.json"));
         var c = Path.Combine(Tools.TempDir(), "run");
