@@ -74,7 +74,7 @@ public sealed class RunDirectory : IDisposable
         catch { held.Dispose(); throw; }
     }
 
-    /// <summary>"a finished run", "an interrupted run (epoch 3 checkpointed)", or null when no run is there.</summary>
+    /// <summary>"a finished run", "an interrupted run (epoch-0003 checkpointed)", or null when no run is there.</summary>
     private static string? Describe(string path)
     {
         if (File.Exists(System.IO.Path.Combine(path, SummaryFile))) return "a finished run";
