@@ -1,5 +1,6 @@
 using Distill.Data;
 using Distill.Student.Export;
+using Distill.Student.Output;
 using Distill.Student.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,17 +16,53 @@ namespace Distill.Student;
 /// The module maps a batch [B, ...sample shape] to logits [B, C]; it is run once on one zero sample first and refused
 /// when it fails or its output is not [1, C] (<see cref="StudentShapeCheck"/>). The recipe's Student field is ignored.
 /// With <see cref="Recipe.Teacher"/> set, caches made by another teacher are refused (<see cref="TeacherCheck"/>).
+/// With an output directory the run owns it (<see cref="RunDirectory"/>): <paramref name="mode"/> says what happens to
+/// a run already there; every input is checked before anything in it is deleted or written.
 /// </summary>
 public static class Distiller
 {
-    public static async Task<TrainResult> TrainAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
-        string? outDir = null, bool resume = false, ITrainingObjective? objective = null, TrainerEvents? events = null,
-        CancellationToken ct = default)
+    /// <param name="init">Weights to start from (<see cref="InitialWeights.FromRun"/>); fresh optimizer and schedule.</param>
+    public static Task<TrainResult> TrainAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
+        string? outDir = null, RunMode mode = RunMode.New, ITrainingObjective? objective = null, TrainerEvents? events = null,
+        InitialWeights? init = null, CancellationToken ct = default) =>
+        RunAsync(student, data, recipe, outDir, mode, init, objective, finishing: null, events, ct);
+
+    /// <summary>
+    /// Builds the recipe's student (seeded), trains it and, with an output directory, exports it there before
+    /// summary.json: student.onnx, student.json (its card) and student.safetensors (<see cref="StudentExport"/>).
+    /// </summary>
+    public static Task<TrainResult> TrainAsync(TrainingData data, Recipe recipe, string? outDir = null, RunMode mode = RunMode.New,
+        TrainerEvents? events = null, InitialWeights? init = null, CancellationToken ct = default)
     {
+        recipe = TeacherCheck.Verify(recipe, data);   // before building the student; the hash makes the second check cheap
+        manual_seed(recipe.Seed);
+        var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
+        var spec = StudentExportSpec.FromCache(data.Cache.Metadata);
+        return RunAsync(student, data, recipe, outDir, mode, init, null, (model, dir) =>
+        {
+            model.to(CPU);
+            StudentExport.WriteAll(model, recipe.Student, spec, dir);
+        }, events, ct);
+    }
+
+    private static async Task<TrainResult> RunAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
+        string? outDir, RunMode mode, InitialWeights? init, ITrainingObjective? objective,
+        Action<nn.Module<Tensor, Tensor>, string>? finishing, TrainerEvents? events, CancellationToken ct)
+    {
+        if (outDir is null && mode != RunMode.New)
+            throw new DistillException($"--{(mode == RunMode.Resume ? "resume" : "overwrite")} needs --out");
         recipe = TeacherCheck.Verify(recipe.Validate(), data);   // outputs record the teacher's hash, not a path
         var device = ResolveDevice(recipe.Device);
         StudentShapeCheck.Verify(student, data.Train.SampleShape, data.ClassCount, device);
         objective ??= new RecipeObjective(recipe);
+        using var run = outDir is null ? null : RunDirectory.Open(outDir, mode);
+        var initSource = init?.Source ?? run?.Saved?.InitFrom;
+        if (run is not { Saved: not null, HasCheckpoint: true })
+        {
+            // A resumed run that started from other weights needs them again until it has a checkpoint.
+            if (init is null && run?.Saved?.InitFrom is not null) init = InitialWeights.Reopen(run.Saved);
+            init?.LoadInto(student, recipe.Student);
+        }
         var source = new CachedBatchSource(new CacheLogitSource(data.Cache), data.Train, data.Preprocessing, recipe.Batch,
             recipe.Seed, (long)recipe.MemoryBudgetMb << 20);
         await source.PrepareAsync(ct);
@@ -36,30 +73,13 @@ public static class Distiller
                 : await Evaluator.TeacherTop1Async(new CacheLogitSource(data.TestCache), data.Test.Count, ct);
             eval = new Evaluator(data.Test, data.Preprocessing, data.ClassCount, top1);
         }
+        run?.Begin(RunIdentity.Of(recipe, data, student, initSource));   // every input checked: now the directory changes
         var trainer = new Trainer(student, objective, source, eval, recipe, data.Train.SampleShape, device)
         {
             TeacherSha256s = TeacherCheck.TeacherShas(data.Cache.Metadata),
+            Finishing = finishing,
         };
-        return trainer.Run(outDir, resume, events, ct);
-    }
-
-    /// <summary>
-    /// Builds the recipe's student (seeded), trains it and, with an output directory, exports it there:
-    /// student.onnx, student.json (its card) and student.safetensors (<see cref="StudentExport"/>).
-    /// </summary>
-    public static async Task<TrainResult> TrainAsync(TrainingData data, Recipe recipe, string? outDir = null, bool resume = false,
-        TrainerEvents? events = null, CancellationToken ct = default)
-    {
-        recipe = TeacherCheck.Verify(recipe, data);   // before building the student; the hash makes the second check cheap
-        manual_seed(recipe.Seed);
-        var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
-        var result = await TrainAsync(student, data, recipe, outDir, resume, null, events, ct);
-        if (outDir is not null)
-        {
-            student.to(CPU);
-            StudentExport.WriteAll(student, recipe.Student, StudentExportSpec.FromCache(data.Cache.Metadata), outDir);
-        }
-        return result;
+        return trainer.Run(run?.Path, mode == RunMode.Resume, events, ct);
     }
 
     public static Device ResolveDevice(string name) => name switch

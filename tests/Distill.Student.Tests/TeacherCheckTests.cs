@@ -35,14 +35,14 @@ public sealed class TeacherCheckTests
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!;
         Assert.AreEqual(sha, summary["recipe"]!["teacher"]!.GetValue<string>());
         Assert.AreEqual(sha, summary["teacher_sha256s"]![0]!.GetValue<string>());
-        Assert.AreEqual(sha, TeacherCheck.WithTeacherHash(R with { Teacher = sha.ToUpperInvariant() }).Teacher, "hex is compared case-insensitively");
+        Assert.AreEqual(sha, TeacherCheck.Resolve(sha.ToUpperInvariant())!.Sha256, "hex is compared case-insensitively");
     }
 
     [TestMethod]
     public void MissingTeacherFileIsOneLine()
     {
-        var e = Assert.ThrowsExactly<DistillException>(() => TeacherCheck.WithTeacherHash(R with { Teacher = "/no/such/teacher.onnx" }));
+        var e = Assert.ThrowsExactly<DistillException>(() => TeacherCheck.Resolve("/no/such/teacher.onnx"));
         Assert.AreEqual("teacher /no/such/teacher.onnx not found (--teacher takes the teacher's .onnx file or its 64-hex-digit SHA-256)", e.Message);
-        Assert.AreSame(R, TeacherCheck.WithTeacherHash(R), "no teacher: any cache, recipe unchanged");
+        Assert.IsNull(TeacherCheck.Resolve(null), "no teacher: any cache");
     }
 }

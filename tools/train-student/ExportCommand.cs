@@ -3,12 +3,14 @@ using Distill.Cache;
 using Distill.Data;
 using Distill.Student;
 using Distill.Student.Export;
+using Distill.Student.Output;
 
 namespace Distill.Tools.TrainStudent;
 
 /// <summary>
 /// <c>export --weights FILE --student NAME --out DIR [--cache DIR | --teacher-card FILE]</c>, or <c>export --run DIR</c>
-/// (model.dat, recipe.json's student): writes student.onnx, student.json and student.safetensors.
+/// (model.dat, recipe.json's student): writes student.onnx, student.json and student.safetensors, each whole, holding
+/// the output directory's lock (a run still writing there is refused).
 /// </summary>
 public static class ExportCommand
 {
@@ -24,44 +26,43 @@ public static class ExportCommand
         foreach (var o in new Option[] { weights, run, student, cache, card, outDir }) cmd.Options.Add(o);
         cmd.SetAction((ParseResult p) =>
         {
-            try
+            var runDir = p.GetValue(run);
+            if (runDir is not null && string.IsNullOrWhiteSpace(runDir)) throw new DistillException("--run must name a run directory");
+            if (runDir is not null && !Directory.Exists(runDir)) throw new DistillException($"run directory {runDir} not found");
+            var w = p.GetValue(weights) ?? (runDir is not null ? Path.Combine(runDir, RunDirectory.ModelFile) : throw new DistillException("give --weights FILE or --run DIR"));
+            var o = p.GetValue(outDir) ?? runDir ?? throw new DistillException("give --out DIR");
+            if (string.IsNullOrWhiteSpace(o)) throw new DistillException("--out must name a directory");
+            using var held = OutputLock.Acquire(o, $"output directory {o}");
+            if (!File.Exists(w))
+                throw new DistillException(runDir is not null && p.GetValue(weights) is null
+                    ? $"{runDir} has no {RunDirectory.ModelFile}: the run has not finished (export a checkpoint with --weights {Path.Combine(runDir, "checkpoints", "epoch-NNNN", "model.dat")})"
+                    : $"weights {w} not found");
+            var name = p.GetValue(student) ?? (runDir is not null ? Distill.Student.Training.Recipe.Load(Path.Combine(runDir, RunDirectory.RecipeFile)).Student
+                : throw new DistillException("give --student NAME"));
+            StudentExportSpec spec;
+            if (p.GetValue(cache) is { } c)
             {
-                var runDir = p.GetValue(run);
-                var w = p.GetValue(weights) ?? (runDir is not null ? Path.Combine(runDir, "model.dat") : throw new DistillException("give --weights FILE or --run DIR"));
-                var name = p.GetValue(student) ?? (runDir is not null ? Distill.Student.Training.Recipe.Load(Path.Combine(runDir, "recipe.json")).Student
-                    : throw new DistillException("give --student NAME"));
-                var o = p.GetValue(outDir) ?? runDir ?? throw new DistillException("give --out DIR");
-                StudentExportSpec spec;
-                if (p.GetValue(cache) is { } c)
-                {
-                    using var reader = LogitCacheReader.Open(c);
-                    spec = StudentExportSpec.FromCache(reader.Metadata, p.GetValue(card));
-                }
-                else if (p.GetValue(card) is null && runDir is not null && File.Exists(Path.Combine(runDir, StudentExport.CardFile)))
-                    spec = StudentExportSpec.FromTeacherCard(Path.Combine(runDir, StudentExport.CardFile)); // the run's own card
-                else
-                {
-                    var cardPath = p.GetValue(card) ?? Path.Combine("models", "fmnist-resnet", "fmnist-resnet.json");
-                    if (!File.Exists(cardPath)) throw new DistillException($"teacher card {cardPath} not found: give --cache or --teacher-card");
-                    spec = StudentExportSpec.FromTeacherCard(cardPath);
-                }
-                if (!File.Exists(w)) throw new DistillException($"weights {w} not found");
-                using var model = StudentRegistry.Create(name, spec.SampleShape, spec.ClassCount);
-                try { model.load(w); }
-                catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException)
-                {
-                    throw new DistillException($"weights {w} do not fit a {name} for [{string.Join(",", spec.SampleShape)}] inputs and {spec.ClassCount} classes ({e.Message.Split('.')[0]}); give the --cache it was trained on");
-                }
-                model.eval();
-                var r = StudentExport.WriteAll(model, name, spec, o);
-                Console.WriteLine($"{r.OnnxPath}\n{r.CardPath}\n{r.SafetensorsPath}\n{r.Parameters:N0} parameters");
-                return 0;
+                using var reader = LogitCacheReader.Open(c);
+                spec = StudentExportSpec.FromCache(reader.Metadata, p.GetValue(card));
             }
-            catch (DistillException e)
+            else if (p.GetValue(card) is null && runDir is not null && File.Exists(Path.Combine(runDir, StudentExport.CardFile)))
+                spec = StudentExportSpec.FromTeacherCard(Path.Combine(runDir, StudentExport.CardFile)); // the run's own card
+            else
             {
-                Console.Error.WriteLine("error: " + e.Message);
-                return 1;
+                var cardPath = p.GetValue(card) ?? Path.Combine("models", "fmnist-resnet", "fmnist-resnet.json");
+                if (!File.Exists(cardPath)) throw new DistillException($"teacher card {cardPath} not found: give --cache or --teacher-card");
+                spec = StudentExportSpec.FromTeacherCard(cardPath);
             }
+            using var model = StudentRegistry.Create(name, spec.SampleShape, spec.ClassCount);
+            try { model.load(w); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new DistillException($"weights {w} do not fit a {name} for [{string.Join(",", spec.SampleShape)}] inputs and {spec.ClassCount} classes, or are unreadable ({e.Message.Split('\n')[0]}); give the --cache it was trained on");
+            }
+            model.eval();
+            var r = StudentExport.WriteAll(model, name, spec, o);
+            Console.WriteLine($"{r.OnnxPath}\n{r.CardPath}\n{r.SafetensorsPath}\n{r.Parameters:N0} parameters");
+            return 0;
         });
         return cmd;
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Distill.Data;
 using Distill.Student;
 using Distill.Student.Training;
+using Distill.Tools;
 using Distill.Tools.TrainStudent;
 using TorchSharp;
 
@@ -12,52 +13,30 @@ root.Subcommands.Add(LossEvalCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.SetAction(async (ParseResult p, CancellationToken ct) =>
 {
-    bool verbose = p.GetValue(TrainCommand.Verbose);
+    var cacheDir = p.GetValue(TrainCommand.Cache) ?? throw new DistillException("--cache DIR is required (make one with precompute-logits)");
+    var mode = TrainCommand.Mode(p);
+    var outDir = p.GetValue(TrainCommand.Out);
+    var init = p.GetValue(TrainCommand.InitFrom) is { } from ? InitialWeights.FromRun(from) : null;
+    if (init is not null && outDir is not null && Path.GetFullPath(outDir).TrimEnd('/') == init.Source.Run.TrimEnd('/'))
+        throw new DistillException("--init-from names the run in --out: continue a run with --resume; --init-from starts a new run in another directory");
+    var recipe = TrainCommand.BuildRecipe(p, init);
+    _ = new RecipeObjective(recipe);   // an unknown loss or bad weight fails here, before any data is read
+    if (p.GetValue(TrainCommand.Threads) is int threads) torch.set_num_threads(ThreadLimit.Check(threads, "--threads"));
+    using var data = TrainingData.Open(cacheDir, p.GetValue(TrainCommand.Dataset), p.GetValue(TrainCommand.Split)!, p.GetValue(TrainCommand.TestCache));
+    var console = new ConsoleReport(recipe, data);
+    console.Header();
+    if (init is not null)
+        Console.WriteLine($"initial weights: {Path.Combine(init.Source.Run, init.Source.File)} (sha256 {init.Source.Sha256[..12]}…), fresh optimizer and schedule");
     try
     {
-        var cacheDir = p.GetValue(TrainCommand.Cache) ?? throw new DistillException("--cache DIR is required (make one with precompute-logits)");
-        var recipe = TrainCommand.BuildRecipe(p);
-        _ = new RecipeObjective(recipe);   // an unknown loss or bad weight fails here, before any data is read
-        // Saved with the teacher as its hash (a path names a file, not a teacher); a missing file fails here too.
-        var saved = TeacherCheck.WithTeacherHash(recipe);
-        var outDir = p.GetValue(TrainCommand.Out);
-        bool resume = p.GetValue(TrainCommand.Resume);
-        if (p.GetValue(TrainCommand.Threads) is int threads)
-        {
-            if (threads < 1) throw new DistillException("--threads must be ≥ 1");
-            torch.set_num_threads(threads);
-        }
-        if (outDir is not null)
-        {
-            if (!resume && File.Exists(Path.Combine(outDir, "summary.json")))
-                throw new DistillException($"{outDir} already holds a finished run (choose another --out, or delete it)");
-            try
-            {
-                Directory.CreateDirectory(outDir);
-                if (!resume) File.WriteAllText(Path.Combine(outDir, "recipe.json"), saved.ToJson() + "\n");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new DistillException($"cannot write to output directory {outDir}: {e.Message}");
-            }
-        }
-        using var data = TrainingData.Open(cacheDir, p.GetValue(TrainCommand.Dataset), p.GetValue(TrainCommand.Split)!, p.GetValue(TrainCommand.TestCache));
-        var console = new ConsoleReport(recipe, data);
-        console.Header();
-        var result = await console.RunAsync(events => Distiller.TrainAsync(data, recipe, outDir, resume, events, ct));
+        var result = await console.RunAsync(events => Distiller.TrainAsync(data, recipe, outDir, mode, events, init, ct));
         console.Final(result, outDir);
         return 0;
     }
-    catch (OperationCanceledException)
+    catch (OperationCanceledException) when (ct.IsCancellationRequested)
     {
         Console.Error.WriteLine("interrupted; the last finished epoch is checkpointed (continue with --resume)");
         return 130;
     }
-    catch (Exception e) when (e is DistillException || !verbose)
-    {
-        var msg = e is DistillException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-        Console.Error.WriteLine($"error: {msg.Split('\n')[0]}" + (e is DistillException ? "" : " (--verbose for details)"));
-        return 1;
-    }
 });
-return await root.Parse(args).InvokeAsync();
+return await ToolMain.InvokeAsync(root, args);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Distill.Data;
 using Distill.Student;
+using Distill.Student.Output;
 using Distill.Student.Training;
 
 namespace Distill.Tools.TrainStudent;
@@ -14,9 +15,10 @@ internal static class TrainCommand
     public static readonly Option<string> Split = new("--split") { Description = "Split the cache was made from", DefaultValueFactory = _ => "train" };
     public static readonly Option<string?> Recipe = new("--recipe") { Description = "JSON recipe file; flags override its fields" };
     public static readonly Option<string?> Out = new("--out") { Description = "Output directory (metrics.jsonl, summary.json, weights, checkpoints, TensorBoard events, curves.png)" };
-    public static readonly Option<bool> Resume = new("--resume") { Description = "Continue an interrupted run from its last checkpoint in --out" };
-    public static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for TorchSharp (default: all cores)" };
-    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces on errors" };
+    public static readonly Option<bool> Resume = new("--resume") { Description = "Continue the interrupted run in --out from its last checkpoint; refused when its inputs (recipe, caches, data, student) differ" };
+    public static readonly Option<bool> Overwrite = new("--overwrite") { Description = "Replace the run (finished or interrupted) in --out" };
+    public static readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights of run RUN (its final model, else its latest checkpoint) with a fresh optimizer and schedule; its recipe is the default" };
+    public static readonly Option<int?> Threads = new("--threads") { Description = $"CPU threads for TorchSharp (default: all cores; at most {ThreadLimit.Max})" };
 
     public static readonly Option<string?> Student = new("--student") { Description = $"Student: {string.Join(", ", StudentRegistry.Names)}" };
     public static readonly Option<string?> Loss = new("--loss") { Description = "Loss name from the loss registry (ce, kd, dkd, dist, ...)" };
@@ -46,20 +48,33 @@ internal static class TrainCommand
 
     public static void AddTo(Command cmd)
     {
-        foreach (Option o in new Option[] { Cache, TestCache, Dataset, Split, Recipe, Out, Resume, Threads, Verbose, Student, Loss,
+        foreach (Option o in new Option[] { Cache, TestCache, Dataset, Split, Recipe, Out, Resume, Overwrite, InitFrom, Threads, Student, Loss,
                      Temperature, Alpha, Beta, Gamma, CeWeight, KdWeight, Warmup, LabelSmoothing, Optimizer, Lr, WeightDecay,
                      Momentum, Nesterov, Schedule, LrWarmup, StepEpochs, LrDecay, Batch, Epochs, Seed, Device, MemoryBudgetMb, Teacher })
             cmd.Options.Add(o);
     }
 
-    /// <summary>The recipe file (or defaults, or the run's saved recipe on --resume) with the flags applied.</summary>
-    public static Recipe BuildRecipe(ParseResult p)
+    /// <summary>What to do with a run already in --out; the flags' combinations checked once.</summary>
+    public static RunMode Mode(ParseResult p)
+    {
+        var outDir = p.GetValue(Out);
+        bool resume = p.GetValue(Resume), overwrite = p.GetValue(Overwrite);
+        if (outDir is not null && string.IsNullOrWhiteSpace(outDir)) throw new DistillException("--out must name a directory");
+        if (resume && overwrite) throw new DistillException("--resume continues the run in --out, --overwrite replaces it: give one of them");
+        if ((resume || overwrite) && outDir is null) throw new DistillException($"--{(resume ? "resume" : "overwrite")} needs --out");
+        return resume ? RunMode.Resume : overwrite ? RunMode.Overwrite : RunMode.New;
+    }
+
+    /// <summary>
+    /// The recipe file, else the run's own recipe on --resume (run.json), else the --init-from run's, else the
+    /// defaults; then the flags applied.
+    /// </summary>
+    public static Recipe BuildRecipe(ParseResult p, InitialWeights? init)
     {
         var path = p.GetValue(Recipe);
-        var saved = p.GetValue(Out) is { } o ? System.IO.Path.Combine(o, "recipe.json") : null;
         var r = path is not null ? Distill.Student.Training.Recipe.Load(path)
-            : p.GetValue(Resume) && saved is not null && File.Exists(saved) ? Distill.Student.Training.Recipe.Load(saved)
-            : new Recipe();
+            : p.GetValue(Resume) && RunIdentity.Load(p.GetValue(Out)!) is { } saved ? saved.Recipe
+            : init?.Recipe ?? new Recipe();
         T Or<T>(Option<T?> opt, T current) where T : struct => p.GetValue(opt) ?? current;
         string OrS(Option<string?> opt, string current) => p.GetValue(opt) ?? current;
         r = r with

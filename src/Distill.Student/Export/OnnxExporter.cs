@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using Distill.Data;
 using Distill.Onnx;
+using Distill.Student.Output;
 using Distill.Student.Students;
 using Google.Protobuf;
 using TorchSharp.Modules;
@@ -77,14 +78,9 @@ public static class OnnxExporter
         return model;
     }
 
-    /// <summary>Writes the model to <paramref name="path"/> (through a temporary file, renamed when complete).</summary>
-    public static void Save(nn.Module<Tensor, Tensor> module, string path, OnnxExportOptions options)
-    {
-        var model = Build(module, options);
-        var tmp = path + ".tmp";
-        using (var f = File.Create(tmp)) model.WriteTo(f);
-        File.Move(tmp, path, overwrite: true);
-    }
+    /// <summary>Writes the model to <paramref name="path"/> (<see cref="AtomicFile"/>: a temporary file, renamed when complete).</summary>
+    public static void Save(nn.Module<Tensor, Tensor> module, string path, OnnxExportOptions options) =>
+        AtomicFile.WriteBytes(path, Build(module, options).ToByteArray());
 
     private sealed class Context(G g, Dictionary<string, Tensor> state)
     {

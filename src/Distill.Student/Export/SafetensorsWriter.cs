@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using Distill.Data;
+using Distill.Student.Output;
 using static TorchSharp.torch;
 
 namespace Distill.Student.Export;
@@ -60,17 +61,16 @@ public static class SafetensorsWriter
         }
         while (header.Length % 8 != 0) header.WriteByte((byte)' ');
 
-        var tmp = path + ".tmp";
-        using (var f = File.Create(tmp))
+        AtomicFile.Write(path, tmp =>
         {
+            using var f = File.Create(tmp);
             Span<byte> len = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
             f.Write(len);
             header.Position = 0;
             header.CopyTo(f);
             foreach (var item in items) f.Write(item.Data);
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 
     private static (string, int) DType(ScalarType t, string name) => t switch

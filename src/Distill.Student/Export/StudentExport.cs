@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Distill.Data;
+using Distill.Student.Output;
 using static TorchSharp.torch;
 
 namespace Distill.Student.Export;
@@ -10,7 +11,7 @@ public sealed record ExportedStudent(string OnnxPath, string CardPath, string Sa
 /// <summary>
 /// One call that takes a trained student out of the toolkit: OUT/student.onnx (ONNX, same input/output names and
 /// input shape as the teacher), OUT/student.json (the teacher-style card: preprocessing, classes) and
-/// OUT/student.safetensors (PyTorch state_dict names).
+/// OUT/student.safetensors (PyTorch state_dict names). Each is written whole (<see cref="AtomicFile"/>).
 /// <code>StudentExport.WriteAll(model, "mlp-256-256", StudentExportSpec.FromCache(cache.Metadata), outDir);</code>
 /// </summary>
 public static class StudentExport
@@ -21,7 +22,8 @@ public static class StudentExport
 
     public static ExportedStudent WriteAll(nn.Module<Tensor, Tensor> module, string studentName, StudentExportSpec spec, string outDir)
     {
-        Directory.CreateDirectory(outDir);
+        try { Directory.CreateDirectory(outDir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new DistillException($"cannot create output directory {outDir}: {e.Message}", e); }
         long parameters = module.parameters().Sum(p => p.numel());
         var arch = Describe(module);
         var meta = new Dictionary<string, string>
@@ -45,7 +47,7 @@ public static class StudentExport
         SafetensorsWriter.Write(st, module, new Dictionary<string, string> { ["format"] = "pt", ["student"] = studentName });
         var cardPath = Path.Combine(outDir, CardFile);
         var card = StudentCard.Build(spec, OnnxFile, studentName, arch, parameters, SafetensorsFile);
-        File.WriteAllText(cardPath, card.ToJsonString(Indented) + "\n");
+        AtomicFile.WriteText(cardPath, card.ToJsonString(Indented) + "\n");
         return new ExportedStudent(onnx, cardPath, st, parameters);
     }
 

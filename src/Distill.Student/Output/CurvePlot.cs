@@ -2,7 +2,7 @@ using Distill.Student.Training;
 
 namespace Distill.Student.Output;
 
-/// <summary>curves.png: training loss (left axis) and test accuracy (right axis) per epoch, with ScottPlot.</summary>
+/// <summary>curves.png: training loss (left axis) and test accuracy (right axis) per epoch, with ScottPlot; written whole (<see cref="AtomicFile"/>).</summary>
 public static class CurvePlot
 {
     public static void Save(string path, IReadOnlyList<EpochMetrics> history, int width = 800, int height = 500)
@@ -22,6 +22,6 @@ public static class CurvePlot
         plt.Axes.Bottom.Label.Text = "epoch";
         plt.Axes.Left.Label.Text = "train loss";
         plt.ShowLegend();
-        plt.SavePng(path, width, height);
+        AtomicFile.WriteBytes(path, plt.GetImageBytes(width, height, ScottPlot.ImageFormat.Png));
     }
 }

@@ -1,11 +1,10 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distill.Student.Training;
 
 namespace Distill.Student.Output;
 
-/// <summary>metrics.jsonl (one line per epoch) and summary.json in the output directory.</summary>
+/// <summary>metrics.jsonl (one line per epoch) and summary.json in the output directory, each written whole (<see cref="AtomicFile"/>).</summary>
 public static class MetricsWriter
 {
     public static string Line(EpochMetrics m)
@@ -21,12 +20,12 @@ public static class MetricsWriter
         return o.ToJsonString();
     }
 
-    /// <summary>Rewrites metrics.jsonl with exactly these epochs (used at start and on resume).</summary>
+    /// <summary>
+    /// Rewrites metrics.jsonl with exactly these epochs (at the start, on resume and after every epoch): a few hundred
+    /// bytes per epoch, and an append could leave half a line on a full disk.
+    /// </summary>
     public static void Rewrite(string outDir, IEnumerable<EpochMetrics> history) =>
-        AtomicWrite(Path.Combine(outDir, "metrics.jsonl"), string.Concat(history.Select(h => Line(h) + "\n")));
-
-    public static void Append(string outDir, EpochMetrics m) =>
-        File.AppendAllText(Path.Combine(outDir, "metrics.jsonl"), Line(m) + "\n");
+        AtomicFile.WriteText(Path.Combine(outDir, "metrics.jsonl"), string.Concat(history.Select(h => Line(h) + "\n")));
 
     /// <param name="teacherSha256s">The teachers the logits came from (the recipe's teacher may be a path or absent).</param>
     public static JsonObject Summary(IReadOnlyList<EpochMetrics> history, Recipe recipe, double wallSeconds, long parameters,
@@ -53,12 +52,5 @@ public static class MetricsWriter
     }
 
     public static void WriteSummary(string outDir, JsonObject summary) =>
-        AtomicWrite(Path.Combine(outDir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-
-    public static void AtomicWrite(string path, string text)
-    {
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, text, new UTF8Encoding(false));
-        File.Move(tmp, path, overwrite: true);
-    }
+        AtomicFile.WriteText(Path.Combine(outDir, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 }

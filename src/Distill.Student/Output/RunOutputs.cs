@@ -1,8 +1,13 @@
+using Distill.Data;
 using Distill.Student.Training;
 
 namespace Distill.Student.Output;
 
-/// <summary>Everything written to the output directory besides weights and checkpoints.</summary>
+/// <summary>
+/// Everything written to the output directory besides weights and checkpoints: metrics.jsonl (rewritten whole each
+/// epoch), TensorBoard events (appended record by record), and at the end curves.png and summary.json, which is
+/// written last and marks the run finished.
+/// </summary>
 public sealed class RunOutputs
 {
     private readonly string _dir;
@@ -18,16 +23,21 @@ public sealed class RunOutputs
 
     public void Epoch(EpochMetrics m, IReadOnlyList<EpochMetrics> history)
     {
-        MetricsWriter.Append(_dir, m);
+        MetricsWriter.Rewrite(_dir, history);
         _tb?.Scalars(m.Epoch, Scalars(m));
     }
 
+    /// <summary>curves.png, then summary.json: call once everything else of the run is written.</summary>
     public void Finish(IReadOnlyList<EpochMetrics> history, Recipe recipe, double wall, long parameters, IReadOnlyList<string> teacherSha256s)
     {
         _tb?.Dispose();
-        MetricsWriter.WriteSummary(_dir, MetricsWriter.Summary(history, recipe, wall, parameters, teacherSha256s));
         try { CurvePlot.Save(Path.Combine(_dir, "curves.png"), history); }
-        catch (Exception e) when (e is not OutOfMemoryException) { Console.Error.WriteLine($"warning: curves.png not written ({e.Message})"); }
+        catch (Exception e) when (e is not (DistillException or OutOfMemoryException))
+        {
+            // Drawing (fonts, native rendering) may fail on a bare server; the numbers are in metrics.jsonl.
+            Console.Error.WriteLine($"warning: curves.png not written ({e.Message.Split('\n')[0]})");
+        }
+        MetricsWriter.WriteSummary(_dir, MetricsWriter.Summary(history, recipe, wall, parameters, teacherSha256s));
     }
 
     private static IEnumerable<(string, double)> Scalars(EpochMetrics m)

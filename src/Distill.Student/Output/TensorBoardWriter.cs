@@ -7,7 +7,8 @@ namespace Distill.Student.Output;
 /// Writes TensorBoard event files (events.out.tfevents.TIME.HOST) with scalar summaries. Each record is TFRecord
 /// framed: uint64 length, masked CRC-32C of the length, the Event protobuf, masked CRC-32C of the data.
 /// Event: wall_time (1, double), step (2, int64), file_version (3, string) | summary (5, Summary);
-/// Summary.value (1): tag (1, string), simple_value (2, float).
+/// Summary.value (1): tag (1, string), simple_value (2, float). Records are appended whole: a write that fails (a full
+/// disk) is cut off again, so the file always ends with a complete record.
 /// </summary>
 public sealed class TensorBoardWriter : IDisposable
 {
@@ -22,11 +23,13 @@ public sealed class TensorBoardWriter : IDisposable
         Path = System.IO.Path.Combine(dir, $"events.out.tfevents.{now}.{Environment.MachineName}");
         int n = 1;
         while (File.Exists(Path)) Path = System.IO.Path.Combine(dir, $"events.out.tfevents.{now}.{Environment.MachineName}.{n++}");
-        _file = new FileStream(Path, FileMode.CreateNew, FileAccess.Write);
+        try { _file = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw AtomicFile.Failed(Path, e); }
         var ev = new ProtoWriter();
         ev.Double(1, WallTime());
         ev.String(3, "brain.Event:2");
-        WriteRecord(ev.ToArray());
+        try { WriteRecord(ev.ToArray()); }
+        catch { _file.Dispose(); throw; }
     }
 
     public void Scalars(long step, IEnumerable<(string Tag, double Value)> values)
@@ -44,21 +47,24 @@ public sealed class TensorBoardWriter : IDisposable
         ev.Int64(2, step);
         ev.Message(5, summary.ToArray());
         WriteRecord(ev.ToArray());
-        _file.Flush();
     }
 
     private static double WallTime() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
     private void WriteRecord(byte[] data)
     {
-        Span<byte> header = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)data.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Crc32C.Masked(header[..8]));
-        _file.Write(header);
-        _file.Write(data);
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(crc, Crc32C.Masked(data));
-        _file.Write(crc);
+        var record = new byte[12 + data.Length + 4];
+        BinaryPrimitives.WriteUInt64LittleEndian(record, (ulong)data.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), Crc32C.Masked(record.AsSpan(0, 8)));
+        data.CopyTo(record, 12);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12 + data.Length), Crc32C.Masked(data));
+        long complete = _file.Length;
+        try { _file.Write(record); }   // unbuffered: the record is in the file (or the write failed) here
+        catch (IOException e)
+        {
+            try { _file.SetLength(complete); } catch (IOException) { /* the failure below is what matters */ }
+            throw AtomicFile.Failed(Path, e);
+        }
     }
 
     public void Dispose() => _file.Dispose();

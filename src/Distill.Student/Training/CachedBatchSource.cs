@@ -242,5 +242,8 @@ public sealed class CachedBatchSource
             _augment.Apply(_scratch, dst, _dataset.SampleShape, p, _fill);
         }
         b.Labels[r] = label ?? (_dataset.HasLabels ? _dataset.GetLabel(i) : throw new DistillException("neither the cache nor the dataset has labels"));
+        // The join by index must pair a row with its own sample: an edited or shifted cache shows here first.
+        if (label is int l && _dataset.HasLabels && _dataset.GetLabel(i) != l)
+            throw new DistillException($"the cache's label for sample {i} is {l}, the dataset's ({_dataset.Name} {_dataset.Split}) is {_dataset.GetLabel(i)}: the cache does not match this data");
     }
 }

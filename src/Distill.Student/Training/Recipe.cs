@@ -68,23 +68,45 @@ public sealed record Recipe
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Throws <see cref="DistillException"/> naming the first bad field.</summary>
+    /// <summary>
+    /// Throws <see cref="DistillException"/> naming the first bad field (as its flag). The one place where every
+    /// non-loss field is bounded; upper bounds keep values libtorch or the schedule cannot use (an lr of 1e308, a
+    /// batch of 2³¹) from failing later with a native error.
+    /// </summary>
     public Recipe Validate()
     {
+        if (string.IsNullOrWhiteSpace(Student)) Fail("student", "must name a student");
+        if (string.IsNullOrWhiteSpace(Loss)) Fail("loss", "must name a loss");
         if (Batch < 1) Fail("batch", "must be ≥ 1");
+        if (Batch > MaxBatch) Fail("batch", $"must be ≤ {MaxBatch}");
         if (Epochs < 1) Fail("epochs", "must be ≥ 1");
+        if (Epochs > MaxEpochs) Fail("epochs", $"must be ≤ {MaxEpochs}");
+        if (Seed < 0) Fail("seed", "must be ≥ 0");
         if (!(Lr > 0)) Fail("lr", "must be > 0");
-        if (WeightDecay < 0) Fail("weight-decay", "must be ≥ 0");
+        if (!(Lr <= MaxLr)) Fail("lr", $"must be ≤ {MaxLr}");
+        if (!(WeightDecay is >= 0 and <= 1)) Fail("weight-decay", "must be in [0, 1]");
+        if (!(Momentum is >= 0 and < 1)) Fail("momentum", "must be in [0, 1)");
+        if (Nesterov && Optimizer == "sgd" && Momentum == 0) Fail("nesterov", "needs --momentum > 0");
         if (!(Temperature > 0)) Fail("temperature", "must be > 0");
+        if (!(Temperature <= MaxTemperature)) Fail("temperature", $"must be ≤ {MaxTemperature}");
+        if (!(double.IsFinite(Alpha) && Alpha >= 0)) Fail("alpha", "must be a finite number ≥ 0");
+        if (!(double.IsFinite(Beta) && Beta >= 0)) Fail("beta", "must be a finite number ≥ 0");
+        if (!(double.IsFinite(Gamma) && Gamma >= 0)) Fail("gamma", "must be a finite number ≥ 0");
         if (Warmup < 0) Fail("warmup", "must be ≥ 0");
-        if (LrWarmup < 0) Fail("lr-warmup", "must be ≥ 0");
+        if (!(LrWarmup >= 0)) Fail("lr-warmup", "must be ≥ 0");
+        if (!(LrWarmup <= Epochs)) Fail("lr-warmup", $"must be ≤ --epochs ({Epochs})");
         if (StepEpochs < 1) Fail("step-epochs", "must be ≥ 1");
+        if (!(LrDecay is > 0 and <= 1)) Fail("lr-decay", "must be in (0, 1]");
         if (MemoryBudgetMb < 16) Fail("memory-budget-mb", "must be ≥ 16");
+        if (MemoryBudgetMb > MaxMemoryBudgetMb) Fail("memory-budget-mb", $"must be ≤ {MaxMemoryBudgetMb} (1 TiB)");
         if (Optimizer is not ("adam" or "adamw" or "sgd")) Fail("optimizer", $"'{Optimizer}' is not one of adam, adamw, sgd");
         if (Schedule is not ("constant" or "step" or "cosine" or "one-cycle")) Fail("schedule", $"'{Schedule}' is not one of constant, step, cosine, one-cycle");
         if (Device is not ("auto" or "cpu" or "cuda")) Fail("device", $"'{Device}' is not one of auto, cpu, cuda");
         return this;
     }
+
+    public const int MaxBatch = 65536, MaxEpochs = 100_000, MaxMemoryBudgetMb = 1 << 20;
+    public const double MaxLr = 10, MaxTemperature = 1000;
 
     private static void Fail(string flag, string why) => throw new DistillException($"--{flag} {why}");
 

@@ -39,10 +39,6 @@ public static class TeacherCheck
         return recipe with { Teacher = expected.Sha256 };
     }
 
-    /// <summary>The recipe with its teacher as the SHA-256, for the run's saved recipe; fails on a missing file.</summary>
-    public static Recipe WithTeacherHash(Recipe recipe) =>
-        Resolve(recipe.Teacher) is { } expected ? recipe with { Teacher = expected.Sha256 } : recipe;
-
     public static void Verify(LogitCacheReader cache, Expected expected)
     {
         var m = cache.Metadata;

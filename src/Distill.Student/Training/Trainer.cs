@@ -34,6 +34,12 @@ public sealed class Trainer
     /// <summary>SHA-256s of the teachers the logits came from, recorded in summary.json; empty when unknown.</summary>
     public IReadOnlyList<string> TeacherSha256s { get; init; } = Array.Empty<string>();
 
+    /// <summary>
+    /// Writes what else a finished run leaves in the output directory (e.g. the exported student), after model.dat and
+    /// before summary.json, which is written last and marks the run finished: a failed export leaves no summary.
+    /// </summary>
+    public Action<nn.Module<Tensor, Tensor>, string>? Finishing { get; init; }
+
     public Trainer(nn.Module<Tensor, Tensor> model, ITrainingObjective objective, CachedBatchSource data, Evaluator? eval,
         Recipe recipe, int[] sampleShape, Device device)
     {
@@ -119,7 +125,8 @@ public sealed class Trainer
         double wall = elapsedBefore + clock.Elapsed.TotalSeconds;
         if (outDir is not null)
         {
-            _model.save(Path.Combine(outDir, "model.dat"));
+            AtomicFile.Write(Path.Combine(outDir, "model.dat"), path => _model.save(path));
+            Finishing?.Invoke(_model, outDir);
             outputs!.Finish(history, _recipe, wall, parameters, TeacherSha256s);
         }
         return new TrainResult(history, wall, parameters);
