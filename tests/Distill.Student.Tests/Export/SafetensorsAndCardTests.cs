@@ -10,6 +10,7 @@ namespace Distill.Student.Tests.Export;
 public sealed class SafetensorsAndCardTests
 {
     [TestMethod]
+    [DoNotParallelize]   // seeds torch's global generator: a test running beside it must not draw from it in between
     [DataRow("mlp-20-20")]
     [DataRow("cnn-small")]
     [DataRow("resnet20")]
@@ -46,6 +47,7 @@ public sealed class SafetensorsAndCardTests
     }
 
     [TestMethod]
+    [DoNotParallelize]   // seeds torch's global generator: a test running beside it must not draw from it in between
     public void WriteAllWritesOnnxSafetensorsAndATeacherStyleCard()
     {
         manual_seed(4);
