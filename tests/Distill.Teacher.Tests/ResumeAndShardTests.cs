@@ -48,7 +48,7 @@ public sealed class ResumeAndShardTests
                 var work = CachePartWriter.WorkDirectoryFor(dir, 0);
                 var deadline = DateTime.UtcNow.AddSeconds(60);
                 while (!p.HasExited && DateTime.UtcNow < deadline &&
-                       (segments == 0 ? !Directory.Exists(work) : !Directory.Exists(work) || Directory.GetFiles(work, "seg-*.parquet").Length < segments))
+                       (segments == 0 ? !Directory.Exists(work) : InterruptedCache.Segments(dir).Length < segments))
                     Thread.Sleep(5);
                 Assert.IsFalse(p.HasExited, $"the run ended before the kill point ({segments} row groups)");
                 p.Kill(entireProcessTree: true); // SIGKILL
@@ -57,7 +57,7 @@ public sealed class ResumeAndShardTests
             // Nothing without the temporary suffix is partial: no part file yet, every segment readable (SegmentRows
             // opens each), and at least the row groups seen before the kill are there.
             Assert.IsFalse(File.Exists(Path.Combine(dir, "part-00000.parquet")));
-            long kept = TestPaths.SegmentRows(dir);
+            long kept = InterruptedCache.SegmentRows(dir);
             Assert.IsTrue(kept >= segments * RowGroup && kept < Limit, $"kill after {segments}: {kept} rows kept");
             Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir), "an interrupted cache must not open");
 

@@ -70,7 +70,7 @@ public sealed class SeveralOutputsTests
             await Assert.ThrowsAsync<OperationCanceledException>(() =>
                 LogitPrecomputer.RunAsync(resumed, done => { if (done >= 5) stop.Cancel(); }, ct: stop.Token));
         }
-        long kept = TestPaths.SegmentRows(resumed.OutputDirectory);
+        long kept = InterruptedCache.SegmentRows(resumed.OutputDirectory);
         Assert.IsTrue(kept is > 0 and < 12, $"the cancelled run left {kept} of 12 rows");
         var result = await LogitPrecomputer.RunAsync(resumed with { Resume = true });
         Assert.AreEqual(12 - kept, result.Computed, "the resumed run kept the finished row groups and computed only the rest");
