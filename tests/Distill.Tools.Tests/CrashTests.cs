@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -28,21 +27,6 @@ public sealed class CrashTests
         return (all.SelectMany(b => b.Index.Take(b.Rows)).ToArray(), all.SelectMany(b => b.Logits.Take(b.Rows * b.Width)).ToArray());
     }
 
-    /// <summary>Starts the tool and SIGKILLs it as soon as <paramref name="reached"/> holds (polled every 2 ms).</summary>
-    private static void KillWhen(string tool, string[] args, Func<bool> reached, string what)
-    {
-        using var p = ToolRunner.Start(tool, args, drain: true);
-        var deadline = Stopwatch.StartNew();
-        while (!reached())
-        {
-            Assert.IsFalse(p.HasExited, $"{tool} ended before {what}");
-            Assert.IsLessThan(120.0, deadline.Elapsed.TotalSeconds, $"{tool} did not reach {what} in 120 s");
-            Thread.Sleep(2);
-        }
-        p.Kill(entireProcessTree: true);
-        p.WaitForExit();
-    }
-
     [TestMethod]
     public void PrecomputeLogitsSurvivesTenKills()
     {
@@ -53,7 +37,7 @@ public sealed class CrashTests
         foreach (int done in new[] { 1, 2, 3, 4, 5, 6, 8, 9, 10, 12 })
         {
             var dir = Tools.TempDir();
-            KillWhen("precompute-logits", PrecomputeArgs(dir), () => InterruptedCache.Segments(dir).Length >= done, $"{done} row groups");
+            Tools.KillWhen("precompute-logits", PrecomputeArgs(dir), () => InterruptedCache.Segments(dir).Length >= done, $"{done} row groups");
             Assert.IsFalse(File.Exists(Path.Combine(dir, CacheSchema.PartName(0))), $"kill after {done} row groups: the run was still going");
             long kept = InterruptedCache.SegmentRows(dir);   // opens every segment: each one with its final name is complete
             Assert.IsTrue(kept >= done * RowGroup && kept < Rows, $"kill after {done} row groups: {kept} rows on disk");
@@ -110,7 +94,7 @@ public sealed class CrashTests
         foreach (int epoch in new[] { 1, 2, 3, 5, 6 })
         {
             var dir = Path.Combine(Tools.TempDir(), "run");
-            KillWhen("train-student", TrainArgs(cache, dir), () => CheckpointEpoch(dir) >= epoch, $"epoch {epoch}'s checkpoint");
+            Tools.KillWhen("train-student", TrainArgs(cache, dir), () => CheckpointEpoch(dir) >= epoch, $"epoch {epoch}'s checkpoint");
             Assert.IsFalse(File.Exists(Path.Combine(dir, "summary.json")), $"kill after epoch {epoch}: the run was still going");
             int done = CheckpointEpoch(dir);
             Assert.IsTrue(done >= epoch && done < Epochs, $"kill after epoch {epoch}: checkpoint of epoch {done}");

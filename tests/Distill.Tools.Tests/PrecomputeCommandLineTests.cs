@@ -161,18 +161,7 @@ public sealed class PrecomputeCommandLineTests
         var plain = Tools.ReadAll(plainDir);
 
         var dir = Path.Combine(_dir, "ensemble-killed");
-        using (var p = ToolRunner.Start("precompute-logits", Args(dir), drain: true))
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (InterruptedCache.Segments(dir).Length < 10)
-            {
-                Assert.IsFalse(p.HasExited, "the run ended before 10 row groups were on disk");
-                Assert.IsLessThan(120.0, clock.Elapsed.TotalSeconds);
-                Thread.Sleep(2);
-            }
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit();
-        }
+        Tools.KillWhen("precompute-logits", Args(dir), () => InterruptedCache.Segments(dir).Length >= 10, "10 row groups");
         Assert.IsFalse(File.Exists(Path.Combine(dir, CacheSchema.PartName(0))), "killed mid-run");
         long kept = InterruptedCache.SegmentRows(dir);
         var resumed = ToolRunner.Run("precompute-logits", Args(dir).Append("--resume").ToArray());

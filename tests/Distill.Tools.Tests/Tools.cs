@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Distill.Cache;
 
 namespace Distill.Tools.Tests;
@@ -19,6 +20,21 @@ internal static class Tools
         var r = ToolRunner.Run(tool, args);
         Assert.AreEqual(0, r.Code, $"{tool} {string.Join(" ", args)}: {r.Stderr}");
         return r.Stdout;
+    }
+
+    /// <summary>Starts the tool and SIGKILLs it as soon as <paramref name="reached"/> holds (polled every 2 ms).</summary>
+    public static void KillWhen(string tool, string[] args, Func<bool> reached, string what)
+    {
+        using var p = ToolRunner.Start(tool, args, drain: true);
+        var deadline = Stopwatch.StartNew();
+        while (!reached())
+        {
+            Assert.IsFalse(p.HasExited, $"{tool} ended before {what}");
+            Assert.IsLessThan(120.0, deadline.Elapsed.TotalSeconds, $"{tool} did not reach {what} in 120 s");
+            Thread.Sleep(2);
+        }
+        p.Kill(entireProcessTree: true);
+        p.WaitForExit();
     }
 
     /// <summary>Every row group of a cache, in order.</summary>
