@@ -4,7 +4,9 @@ parsed here with json + numpy) into the matching PyTorch module and compares its
 images with reference logits (a .npy written by the caller, e.g. from ONNX Runtime / TorchSharp).
 
 usage: /usr/bin/python3 bench/export/check_safetensors.py DIR/student.safetensors STUDENT [--ref logits.f32 --n N]
-Without --ref it prints the logits' checksum and first rows so they can be compared by hand."""
+       [--expect-acc ACC]
+Without --ref it prints the logits' checksum and first rows so they can be compared by hand; --expect-acc compares
+PyTorch's top-1 on the first N test images with ACC (e.g. the run's final_test_acc; bench/export/check.sh)."""
 import argparse, collections, gzip, json, struct, sys
 import numpy as np
 import torch
@@ -89,6 +91,10 @@ def build(name):
     if name == "resnet32": return ResNet(n=5)
     raise SystemExit(f"unknown student {name}")
 
+def fmnist_labels(n):
+    with gzip.open("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz") as f:
+        return np.frombuffer(f.read(), np.uint8, offset=8)[:n]
+
 def fmnist_test(n, mean=0.2860406, std=0.3530242):
     with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
         x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)[:n].astype(np.float32)
@@ -99,6 +105,7 @@ if __name__ == "__main__":
     ap.add_argument("weights"); ap.add_argument("student")
     ap.add_argument("--ref", help="reference logits: raw little-endian float32 [n,10] (e.g. ONNX Runtime output)")
     ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--expect-acc", type=float, help="top-1 the student must reach on the first N test images")
     a = ap.parse_args()
     state, meta = load_safetensors(a.weights)
     m = build(a.student)
@@ -107,6 +114,12 @@ if __name__ == "__main__":
     with torch.no_grad():
         y = m(fmnist_test(a.n)).numpy()
     print(f"loaded {len(state)} tensors (metadata {meta}) into {a.student}; logits {y.shape}")
+    if a.expect_acc is not None:
+        acc = float((y.argmax(1) == fmnist_labels(a.n)).mean())
+        ok = abs(acc - a.expect_acc) <= 2.0 / a.n   # a near-tie may flip one or two argmaxes between runtimes
+        print(f"{a.student}: PyTorch top-1 {acc:.4f}, expected {a.expect_acc:.4f}: {'OK' if ok else 'MISMATCH'}")
+        if not ok:
+            sys.exit(1)
     if a.ref:
         r = np.fromfile(a.ref, dtype="<f4").reshape(y.shape)
         print(f"max |PyTorch - reference| = {np.abs(y - r).max():.3e}; argmax identical: {(y.argmax(1) == r.argmax(1)).all()}")

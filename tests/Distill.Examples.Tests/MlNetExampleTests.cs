@@ -22,9 +22,9 @@ public sealed class MlNetExampleTests
     }
 
     [TestMethod]
+    [DoNotParallelize]   // seeds torch's global generator: a test running beside it must not draw from it in between
     public void ApplyOnnxModelPredictsFashionMnistImages()
     {
-        if (!File.Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")) Assert.Inconclusive("Fashion-MNIST not installed");
         var cardPath = Path.Combine(RepoRoot.Dir, "models", "fmnist-resnet", "fmnist-resnet.json");
         var dir = TempFolder.Create("distill-examples");
 

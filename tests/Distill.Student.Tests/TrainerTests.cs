@@ -6,11 +6,13 @@ using static TorchSharp.torch;
 namespace Distill.Student.Tests;
 
 [TestClass]
+[DoNotParallelize]   // every test seeds torch's global generator (Train): a test running beside one must not draw from it in between
 public sealed class TrainerTests
 {
     private static readonly Preprocessing Id = new(1, new[] { 0.0 }, new[] { 1.0 });
 
-    private static TrainResult Train(string? outDir, Recipe r, bool resume = false, bool teacher = true, int stopAfter = 0)
+    private static TrainResult Train(string? outDir, Recipe r, bool resume = false, bool teacher = true, int stopAfter = 0,
+        TrainerEvents? events = null)
     {
         var d = new MemoryDataset(240, 6, 3, seed: 2);
         var test = new MemoryDataset(90, 6, 3, seed: 3, split: "test");
@@ -20,7 +22,7 @@ public sealed class TrainerTests
         var model = StudentRegistry.Create(r.Student, d.SampleShape, 3);
         var eval = new Evaluator(test, Id, 3, Enumerable.Range(0, 90).Select(i => (long)(i % 3)).ToArray());
         var trainer = new Trainer(model, new TestObjective(teacher), src, eval, stopAfter > 0 ? r with { Epochs = stopAfter } : r, d.SampleShape, CPU);
-        return trainer.Run(outDir, resume);
+        return trainer.Run(outDir, resume, events);
     }
 
     private static readonly Recipe R = new() { Student = "mlp:16", Loss = "test", Batch = 32, Epochs = 4, Seed = 11, Lr = 0.01 };
@@ -49,7 +51,6 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
-    [DoNotParallelize]   // seeds torch's global generator twice: a test running beside it must not draw from it in between
     public void SameSeedSameNumbersAndResumeReproduces()
     {
         using var a = new TempDir();
@@ -60,12 +61,24 @@ public sealed class TrainerTests
         // Interrupted after epoch 2 (as if killed during epoch 3), then resumed.
         Train(b.Path, R, stopAfter: 2);
         File.Delete(Path.Combine(b.Path, "summary.json"));
-        var resumed = Train(b.Path, R, resume: true);
+        var (events, resumedAfter, trained) = Recorder();
+        var resumed = Train(b.Path, R, resume: true, events: events);
+        // It continued: loaded epoch 2's checkpoint and trained epochs 3 and 4 only.
+        Assert.AreEqual(2, resumedAfter.Single());
+        CollectionAssert.AreEqual(new[] { 3, 4 }, trained);
         Assert.AreEqual(4, resumed.History.Count);
         CollectionAssert.AreEqual(full.History.Select(h => h.Losses["loss"]).ToArray(), resumed.History.Select(h => h.Losses["loss"]).ToArray());
         CollectionAssert.AreEqual(full.History.Select(h => h.TestAcc).ToArray(), resumed.History.Select(h => h.TestAcc).ToArray());
         Assert.AreEqual(Strip(a.Path), Strip(b.Path));
         Assert.AreEqual(4, File.ReadAllLines(Path.Combine(b.Path, "metrics.jsonl")).Length);
+    }
+
+    // Records what a run reports: the epoch it resumed after, and the epochs it trained.
+    private static (TrainerEvents Events, List<int> ResumedAfter, List<int> Trained) Recorder()
+    {
+        var resumedAfter = new List<int>();
+        var trained = new List<int>();
+        return (new TrainerEvents { Resumed = resumedAfter.Add, EpochStarted = (e, _) => trained.Add(e) }, resumedAfter, trained);
     }
 
     // summary.json without its one timing field.
@@ -89,7 +102,10 @@ public sealed class TrainerTests
         // A run killed during epoch 1 left no checkpoint: --resume trains from scratch, like an uninterrupted run.
         using var dir = new TempDir();
         using var fresh = new TempDir();
-        var resumed = Train(dir.Path, R, resume: true);
+        var (events, resumedAfter, trained) = Recorder();
+        var resumed = Train(dir.Path, R, resume: true, events: events);
+        Assert.AreEqual(0, resumedAfter.Single());
+        CollectionAssert.AreEqual(new[] { 1, 2, 3, 4 }, trained);
         var full = Train(fresh.Path, R);
         CollectionAssert.AreEqual(full.History.Select(h => h.TestAcc).ToArray(), resumed.History.Select(h => h.TestAcc).ToArray());
         CollectionAssert.AreEqual(full.History.Select(h => h.Losses["loss"]).ToArray(), resumed.History.Select(h => h.Losses["loss"]).ToArray());

@@ -48,16 +48,17 @@ public sealed class ResumeAndShardTests
                 var work = CachePartWriter.WorkDirectoryFor(dir, 0);
                 var deadline = DateTime.UtcNow.AddSeconds(60);
                 while (!p.HasExited && DateTime.UtcNow < deadline &&
-                       (segments == 0 ? !Directory.Exists(work) : !Directory.Exists(work) || Directory.GetFiles(work, "seg-*.parquet").Length < segments))
+                       (segments == 0 ? !Directory.Exists(work) : InterruptedCache.Segments(dir).Length < segments))
                     Thread.Sleep(5);
                 Assert.IsFalse(p.HasExited, $"the run ended before the kill point ({segments} row groups)");
                 p.Kill(entireProcessTree: true); // SIGKILL
                 p.WaitForExit();
             }
-            // Nothing without the temporary suffix is partial: no part file yet, every segment readable.
+            // Nothing without the temporary suffix is partial: no part file yet, every segment readable (SegmentRows
+            // opens each), and at least the row groups seen before the kill are there.
             Assert.IsFalse(File.Exists(Path.Combine(dir, "part-00000.parquet")));
-            foreach (var seg in Directory.GetFiles(CachePartWriter.WorkDirectoryFor(dir, 0), "seg-*.parquet"))
-                using (LogitCacheReader.Open(seg)) { }
+            long kept = InterruptedCache.SegmentRows(dir);
+            Assert.IsTrue(kept >= segments * RowGroup && kept < Limit, $"kill after {segments}: {kept} rows kept");
             Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir), "an interrupted cache must not open");
 
             var refused = ToolRunner.Run("precompute-logits", Args(dir), timeoutSeconds: 120);
@@ -66,6 +67,8 @@ public sealed class ResumeAndShardTests
 
             var resumed = ToolRunner.Run("precompute-logits", Args(dir).Append("--resume").ToArray(), timeoutSeconds: 120);
             Assert.AreEqual(0, resumed.Code, resumed.Stderr);
+            // It continued where the killed run stopped: the kept row groups were not computed again.
+            StringAssert.Contains(resumed.Stdout, $", {Limit - kept:N0} computed now)", $"kill after {segments}");
             var got = await ReadAll(dir);
             CollectionAssert.AreEqual(expected.Index, got.Index, $"kill after {segments}");
             CollectionAssert.AreEqual(expected.Labels, got.Labels);

@@ -70,8 +70,10 @@ public sealed class SeveralOutputsTests
             await Assert.ThrowsAsync<OperationCanceledException>(() =>
                 LogitPrecomputer.RunAsync(resumed, done => { if (done >= 5) stop.Cancel(); }, ct: stop.Token));
         }
+        long kept = InterruptedCache.SegmentRows(resumed.OutputDirectory);
+        Assert.IsTrue(kept is > 0 and < 12, $"the cancelled run left {kept} of 12 rows");
         var result = await LogitPrecomputer.RunAsync(resumed with { Resume = true });
-        Assert.IsLessThan(12L, result.Computed, "the resumed run kept the finished row groups");
+        Assert.AreEqual(12 - kept, result.Computed, "the resumed run kept the finished row groups and computed only the rest");
         var a = await ScaleFixtures.ReadAll(plain.OutputDirectory);
         var b = await ScaleFixtures.ReadAll(resumed.OutputDirectory);
         CollectionAssert.AreEqual(ScaleFixtures.Rows(a, 0).SelectMany(x => x).ToArray(), ScaleFixtures.Rows(b, 0).SelectMany(x => x).ToArray());

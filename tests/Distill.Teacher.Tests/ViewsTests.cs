@@ -87,8 +87,10 @@ public sealed class ViewsTests
         using (var stop = new CancellationTokenSource())
             await Assert.ThrowsAsync<OperationCanceledException>(() =>
                 LogitPrecomputer.RunAsync(resumed, done => { if (done >= 12) stop.Cancel(); }, ct: stop.Token));
+        long kept = InterruptedCache.SegmentRows(resumed.OutputDirectory);
+        Assert.IsTrue(kept is > 0 and < 36, $"the cancelled run left {kept} of 36 rows");
         var result = await LogitPrecomputer.RunAsync(resumed with { Resume = true });
-        Assert.IsLessThan(36L, result.Computed);
+        Assert.AreEqual(36 - kept, result.Computed, "the resumed run computed only the rows not kept");
         var a = await ScaleFixtures.ReadAll(plain.OutputDirectory);
         var b = await ScaleFixtures.ReadAll(resumed.OutputDirectory);
         CollectionAssert.AreEqual(a.SelectMany(x => x.Logits).ToArray(), b.SelectMany(x => x.Logits).ToArray());

@@ -5,7 +5,8 @@ namespace Distill.Tools.Tests;
 
 /// <summary>
 /// The evaluate tool's report agrees with precompute-logits run on the same models (top-1 read back from each cache,
-/// agreement from `compare`'s top-1 disagreements), writes its files, and fails with one line on a missing model.
+/// agreement from `compare`'s top-1 disagreements, calibration error computed in the test from the cached logits, file
+/// size from the file system), has both latency columns, writes its files, and fails with one line on a missing model.
 /// </summary>
 [TestClass]
 public sealed class EvaluateToolTests
@@ -41,5 +42,49 @@ public sealed class EvaluateToolTests
         Assert.AreEqual(1, missing.Code);
         CollectionAssert.AreEqual(new[] { $"error: model {Path.Combine(dir, "nope.onnx")} not found" }, missing.ErrorLines);
         Assert.IsFalse(File.Exists(Path.Combine(dir, "r2.md")));
+    }
+
+    /// <summary>ECE (Guo et al. 2017), 15 equal-width bins of the top-class softmax probability.</summary>
+    private static double ExpectedCalibrationError(float[][] logits, int[] labels)
+    {
+        var rows = logits.Select((z, i) =>
+        {
+            double max = z.Max();
+            return (Confidence: 1 / z.Sum(v => Math.Exp(v - max)), Correct: Array.IndexOf(z, z.Max()) == labels[i] ? 1.0 : 0.0);
+        }).ToArray();
+        double ece = 0;
+        for (int b = 0; b < 15; b++)
+        {
+            var bin = rows.Where(r => r.Confidence > b / 15.0 && r.Confidence <= (b + 1) / 15.0).ToArray();
+            if (bin.Length > 0) ece += bin.Length / (double)rows.Length * Math.Abs(bin.Average(r => r.Correct) - bin.Average(r => r.Confidence));
+        }
+        return ece;
+    }
+
+    [TestMethod]
+    public void CalibrationSizeAndLatencyColumns()
+    {
+        var dir = Tools.TempDir();
+        // 300 test images, so that the batch-256 latency is measured too.
+        var dataset = Tools.WriteIdx(Directory.CreateDirectory(Path.Combine(dir, "idx")).FullName, 300, seed: 8);
+        string teacher = Path.Combine(Tools.Fixtures, "names-x-linear.onnx"), student = Path.Combine(Tools.Fixtures, "ensemble-a.onnx");
+        var report = Path.Combine(dir, "report.md");
+        Tools.Ok("evaluate", teacher, student, "--dataset", dataset, "--out", report, "--threads", "1");
+        var text = File.ReadAllText(report);
+        StringAssert.Contains(text, "| model | top-1 | agreement with teacher | ECE (15 bins) | parameters | file size | latency/image, batch 1 | latency/image, batch 256 |");
+        foreach (var model in new[] { teacher, student })
+        {
+            var cache = Path.Combine(dir, Path.GetFileNameWithoutExtension(model));
+            Tools.Ok("precompute-logits", "--teacher", model, "--dataset", dataset, "--split", "test", "--out", cache, "--device", "cpu");
+            var labels = Tools.ReadAll(cache).SelectMany(b => b.Labels!.Take(b.Rows)).ToArray();
+            var row = Regex.Match(text, $@"^\| {Regex.Escape(Path.GetFileName(model))} \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \| (.+?) \| ([0-9.]+) KiB \| ([0-9.]+) µs \| ([0-9.]+) µs \|$", RegexOptions.Multiline);
+            Assert.IsTrue(row.Success, $"{model}: no complete row in\n{text}");
+            double Value(int group) => double.Parse(row.Groups[group].Value, CultureInfo.CurrentCulture);
+            Assert.AreEqual(ExpectedCalibrationError(Tools.Logits(cache), labels), Value(3), 5.1e-5, $"{model}: ECE");
+            Assert.AreEqual("—", row.Groups[4].Value, "no card records the parameter count");
+            Assert.AreEqual(new FileInfo(model).Length / 1024.0, Value(5), 0.051, $"{model}: file size");
+            // Measured (a number, not "—"); per image at batch 256 a model this small may print 0.0 µs.
+            Assert.IsTrue(Value(6) > 0 && Value(7) >= 0, $"{model}: latencies {row.Groups[6]} and {row.Groups[7]} µs");
+        }
     }
 }
