@@ -4,6 +4,7 @@ using Distill.MLNet.Data;
 using Distill.MLNet.Scoring;
 using Distill.Student;
 using Distill.Student.Export;
+using Distill.Student.Output;
 using Distill.Student.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -41,7 +42,7 @@ public sealed class DistillTrainer : IEstimator<DistilledStudentTransformer>
         ch.Info($"reading column '{o.FeatureColumnName}' for cache {o.CacheDirectory} ({cache.DatasetName} {cache.Split}, teacher {cache.TeacherFile})");
         var (train, owned) = DatasetOf.Resolve(input, o.FeatureColumnName, o.LabelColumnName, cache.Split, cache.SampleShape, keepSamples: true);
         using (owned)
-        using (var run = RunDirectory.Open(o.OutputDirectory, recipe))
+        using (var run = RunDirectory.Open(o.OutputDirectory))
         {
             var data = TrainingData.OpenWith(o.CacheDirectory, train);
             try
@@ -52,7 +53,7 @@ public sealed class DistillTrainer : IEstimator<DistilledStudentTransformer>
                     EpochDone = m => ch.Info(FormattableString.Invariant(
                         $"epoch {m.Epoch}/{recipe.Epochs}: {string.Join(", ", m.Losses.Select(kv => $"{kv.Key} {kv.Value:F4}"))}, lr {m.Lr:g3}, {m.Seconds:F1} s")),
                 };
-                Distiller.TrainAsync(data, recipe, run.Path, resume: false, events).GetAwaiter().GetResult();
+                Distiller.TrainAsync(data, recipe, run.Path, RunMode.New, events).GetAwaiter().GetResult();
             }
             finally { data.Cache.Dispose(); }   // the train split is ours (owned) or the caller's DatasetDataView's
             var studentOnnx = File.ReadAllBytes(System.IO.Path.Combine(run.Path, StudentExport.OnnxFile));
