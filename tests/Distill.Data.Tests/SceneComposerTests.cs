@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text.Json;
 using Distill.Data.Scenes;
 
 namespace Distill.Data.Tests;
@@ -87,6 +89,37 @@ public sealed class SceneComposerTests
         double[] row1 = { 5, 3.75, 1.25, 1.25, 3.75, 5 };
         CollectionAssert.AreEqual(row1.Select(v => (byte)Math.Round(0.25 * 5 + 0.75 * v, MidpointRounding.AwayFromZero)).ToArray(), row);
         CollectionAssert.AreEqual(new byte[] { 5, 5, 5, 5, 5, 5 }, scene.Pixels.Take(6).ToArray());
+    }
+
+    [TestMethod]
+    public void EqualsTheNumpyAndPyTorchReimplementation()
+    {
+        // tools/make-scenes/scenes_reference.py: the same draws from its own SplitMix64, PyTorch's bilinear interpolate.
+        // Pixels whose scaled value is k + 0.5 there may round either way (operation order): they may differ by 1.
+        using var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "scenes-reference.json")));
+        var r = reference.RootElement;
+        Assert.AreEqual("test", r.GetProperty("split").GetString());
+        var composer = new SceneComposer(DatasetCatalog.Open("fashion-mnist", "test"));
+        int i = 0, ties = 0;
+        foreach (var canvas in r.GetProperty("canvases").EnumerateArray())
+        {
+            var scene = composer.Compose(composer.Draw(r.GetProperty("seed").GetInt64(), 1, i));
+            var labels = canvas.GetProperty("labels").EnumerateArray().Select(l => l.GetString() + "\n");
+            Assert.AreEqual(string.Concat(labels), SceneWriter.LabelLines(scene), $"canvas {i} labels");
+            Assert.AreEqual(canvas.GetProperty("mask_sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(scene.Mask)), $"canvas {i} mask");
+            var pixels = (byte[])scene.Pixels.Clone();
+            foreach (var t in canvas.GetProperty("ties").EnumerateArray())
+            {
+                int x = t[0].GetInt32(), y = t[1].GetInt32(), value = t[2].GetInt32();
+                Assert.IsLessThanOrEqualTo(1, Math.Abs(pixels[y * 64 + x] - value), $"canvas {i} tie at ({x},{y})");
+                pixels[y * 64 + x] = (byte)value;
+                ties++;
+            }
+            Assert.AreEqual(canvas.GetProperty("pixels_sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(pixels)), $"canvas {i} pixels");
+            i++;
+        }
+        Assert.AreEqual(16, i);
+        Assert.IsLessThan(16 * 4096 / 100, ties, "ties are rare");
     }
 
     [TestMethod]
