@@ -23,16 +23,5 @@ public static class FileHash
     public static string Sha256Hex(string path, string? description = null) => Convert.ToHexStringLower(Sha256(path, description));
 
     /// <summary>SHA-256 of many files, hashed in parallel; the first unreadable file in list order is the error.</summary>
-    public static byte[][] Sha256All(IReadOnlyList<string> paths)
-    {
-        var hashes = new byte[paths.Count][];
-        var errors = new DistillException?[paths.Count];
-        Parallel.For(0, paths.Count, i =>
-        {
-            try { hashes[i] = Sha256(paths[i]); }
-            catch (DistillException e) { errors[i] = e; }
-        });
-        if (errors.FirstOrDefault(e => e is not null) is { } error) throw error;
-        return hashes;
-    }
+    public static byte[][] Sha256All(IReadOnlyList<string> paths) => ParallelWork.Map(paths.Count, i => Sha256(paths[i]));
 }

@@ -21,18 +21,8 @@ public sealed class YoloLabels : IObjectBoxes
     public IReadOnlyList<ObjectBox> GetBoxes(int index) => _boxes[index];
 
     /// <summary>Parses every file (in parallel); the first bad file in list order is the error.</summary>
-    public static YoloLabels Read(IReadOnlyList<string> paths, int classCount)
-    {
-        var boxes = new ObjectBox[paths.Count][];
-        var errors = new DistillException?[paths.Count];
-        Parallel.For(0, paths.Count, i =>
-        {
-            try { boxes[i] = ParseFile(paths[i], classCount); }
-            catch (DistillException e) { errors[i] = e; }
-        });
-        if (errors.FirstOrDefault(e => e is not null) is { } error) throw error;
-        return new YoloLabels(boxes, classCount);
-    }
+    public static YoloLabels Read(IReadOnlyList<string> paths, int classCount) =>
+        new(ParallelWork.Map(paths.Count, i => ParseFile(paths[i], classCount)), classCount);
 
     public static ObjectBox[] ParseFile(string path, int classCount)
     {
