@@ -13,6 +13,10 @@ import json
 import os
 import time
 
+# OpenMP threads that spin while waiting take 10-20x longer on a machine whose cores are shared (measured here: 14.7 s
+# instead of 0.8 s per batch at load 40); passive waiting does not change the results.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -98,7 +102,7 @@ def evaluate(seg, det, masks, boxes):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="make-scenes output folder")
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--limit", type=int, default=None, help="first N training canvases (a quick look)")
