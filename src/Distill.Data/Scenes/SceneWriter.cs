@@ -69,7 +69,7 @@ public static class SceneWriter
             int n = Interlocked.Increment(ref done);
             if (n % 1000 == 0) progress?.Invoke(s.Name, n);
         });
-        progress?.Invoke(s.Name, s.Count);
+        if (s.Count % 1000 != 0) progress?.Invoke(s.Name, s.Count);
     }
 
     /// <summary>The YOLO label file of a scene: <c>class cx cy w h</c>, normalized by the canvas side, 6 decimals.</summary>
