@@ -7,10 +7,11 @@ namespace Distill.Data;
 /// </summary>
 internal static class ParallelWork
 {
-    public static void For(int count, Action<int> work)
+    /// <param name="threads">At most this many at once (default: all cores).</param>
+    public static void For(int count, Action<int> work, int threads = -1)
     {
         var errors = new DistillException?[count];
-        Parallel.For(0, count, i =>
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
         {
             try { work(i); }
             catch (DistillException e) { errors[i] = e; }

@@ -9,7 +9,7 @@ namespace Distill.Data.Tests;
 public sealed class SceneComposerTests
 {
     /// <summary>Labelled one-channel samples held in memory.</summary>
-    private sealed class Garments(int side, byte[][] images, int[] labels) : IDataset
+    private class Garments(int side, byte[][] images, int[] labels) : IDataset
     {
         public string Name => "garments";
         public string Split => "train";
@@ -18,11 +18,17 @@ public sealed class SceneComposerTests
         public int? ClassCount => labels.Max() + 1;
         public bool HasLabels => true;
         public string Fingerprint => "";
-        public void ReadSamples(int start, int count, Span<float> destination)
+        public virtual void ReadSamples(int start, int count, Span<float> destination)
         {
             for (int i = 0; i < count; i++) Pixels.ToFloats(images[start + i], destination[(i * side * side)..]);
         }
         public int GetLabel(int index) => labels[index];
+    }
+
+    /// <summary>Garments whose pixels cannot be read (a truncated file, say).</summary>
+    private sealed class Unreadable() : Garments(28, new byte[3][], new[] { 0, 1, 2 })
+    {
+        public override void ReadSamples(int start, int count, Span<float> destination) => throw new DistillException("garment file truncated");
     }
 
     // Two 3x3 garments: a plus sign (class 4) and a full square with a hole in the middle (class 7).
@@ -176,5 +182,14 @@ public sealed class SceneComposerTests
 
         var e = Assert.ThrowsExactly<DistillException>(() => SceneWriter.Write(a, 3, Splits(1, 1), SceneWriter.FashionMnistClasses, false, 1));
         StringAssert.Contains(e.Message, "already exists; pass --overwrite");
+
+        // A failure midway leaves neither the folder nor its .tmp; with --overwrite the old folder stays as it was.
+        string d = Path.Combine(parent, "d");
+        var bad = new[] { new SceneWriter.Split("test", new Unreadable(), 5) };
+        Assert.AreEqual("garment file truncated", Assert.ThrowsExactly<DistillException>(() => SceneWriter.Write(d, 3, bad, SceneWriter.FashionMnistClasses, false, 2)).Message);
+        Assert.IsFalse(Directory.Exists(d) || Directory.Exists(d + ".tmp"));
+        Assert.ThrowsExactly<DistillException>(() => SceneWriter.Write(a, 3, bad, SceneWriter.FashionMnistClasses, true, 2));
+        Assert.IsFalse(Directory.Exists(a + ".tmp"));
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(b, "images", "test", "000011.png")), File.ReadAllBytes(Path.Combine(a, "images", "test", "000011.png")));
     }
 }

@@ -59,16 +59,23 @@ public static class SceneWriter
             masks = Path.Combine(root, "masks", s.Name);
         foreach (var d in new[] { images, labels, masks }) Directory.CreateDirectory(d);
         int done = 0;
-        Parallel.For(0, s.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
+        ParallelWork.For(s.Count, i =>
         {
             var scene = composer.Compose(composer.Draw(seed, splitId, i));
             string name = i.ToString("D6", CultureInfo.InvariantCulture);
-            GrayPng.Write(Path.Combine(images, name + ".png"), scene.Pixels, scene.Size, scene.Size);
-            GrayPng.Write(Path.Combine(masks, name + ".png"), scene.Mask, scene.Size, scene.Size);
-            File.WriteAllText(Path.Combine(labels, name + ".txt"), LabelLines(scene));
+            try
+            {
+                GrayPng.Write(Path.Combine(images, name + ".png"), scene.Pixels, scene.Size, scene.Size);
+                GrayPng.Write(Path.Combine(masks, name + ".png"), scene.Mask, scene.Size, scene.Size);
+                File.WriteAllText(Path.Combine(labels, name + ".txt"), LabelLines(scene));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new DistillException($"cannot write {s.Name} canvas {name} to {root}: {e.Message}", e);
+            }
             int n = Interlocked.Increment(ref done);
             if (n % 1000 == 0) progress?.Invoke(s.Name, n);
-        });
+        }, threads);
         if (s.Count % 1000 != 0) progress?.Invoke(s.Name, s.Count);
     }
 
