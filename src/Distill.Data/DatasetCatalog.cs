@@ -3,14 +3,15 @@ namespace Distill.Data;
 /// <summary>
 /// Resolves a dataset spec to a reader: <c>fashion-mnist</c>, <c>mnist</c> (Debian's /usr/share/datasets layout),
 /// <c>idx:DIR</c>, <c>npy:FILE[,LABELS]</c>, <c>cifar10:DIR</c>, <c>cifar100:DIR</c> (the binary releases) or
-/// <c>folder:DIR[,size=WxH][,channels=1|3]</c> (an ImageFolder tree of PNG/JPEG files). New formats add one case here.
+/// <c>folder:DIR[,size=WxH][,channels=1|3]</c> (an ImageFolder tree of PNG/JPEG files) or <c>yolo:DIR[,...]</c> (images
+/// with YOLO boxes and masks). New formats add one case here.
 /// </summary>
 public static class DatasetCatalog
 {
     public const string DebianDatasetRoot = "/usr/share/datasets";
 
     public static IReadOnlyList<string> Formats { get; } = new[] { "fashion-mnist", "mnist", "idx:DIR", "npy:FILE[,LABELS]", "cifar10:DIR", "cifar100:DIR",
-        "folder:DIR[,size=WxH][,channels=1|3]" };
+        "folder:DIR[,size=WxH][,channels=1|3]", YoloOptions.Usage };
 
     public static IDataset Open(string spec, string split)
     {
@@ -38,6 +39,7 @@ public static class DatasetCatalog
                 case "cifar10": return CifarDataset.OpenCifar10(spec, path, split);
                 case "cifar100": return CifarDataset.OpenCifar100(spec, path, split);
                 case "folder": return FolderDataset.Open(spec, path, split);
+                case "yolo": return YoloDataset.Open(spec, path, split);
             }
         }
         throw new DistillException($"unknown dataset '{spec}' (expected one of: {string.Join(", ", Formats)})");

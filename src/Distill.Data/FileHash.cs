@@ -21,4 +21,7 @@ public static class FileHash
 
     /// <summary>The same, as lower-case hex (how caches and recipes record teachers).</summary>
     public static string Sha256Hex(string path, string? description = null) => Convert.ToHexStringLower(Sha256(path, description));
+
+    /// <summary>SHA-256 of many files, hashed in parallel; the first unreadable file in list order is the error.</summary>
+    public static byte[][] Sha256All(IReadOnlyList<string> paths) => ParallelWork.Map(paths.Count, i => Sha256(paths[i]));
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -128,24 +127,8 @@ public sealed class FolderDataset : IDataset
     {
         if (start < 0 || count < 0 || start + count > Count)
             throw new ArgumentOutOfRangeException(nameof(start), $"samples [{start}, {start + count}) outside [0, {Count})");
-        int size = this.SampleSize();
-        if (count == 1) { DecodeOne(start, destination[..size]); return; }
-        // Decoding dominates, so the batch is decoded on all cores into a pooled buffer (a span cannot enter the
-        // parallel loop) and copied once.
-        var buffer = ArrayPool<float>.Shared.Rent(count * size);
-        try
-        {
-            var errors = new DistillException?[count];
-            Parallel.For(0, count, i =>
-            {
-                try { DecodeOne(start + i, buffer.AsSpan(i * size, size)); }
-                catch (DistillException e) { errors[i] = e; }
-            });
-            // The first bad file in sample order, whichever thread met it first.
-            if (errors.FirstOrDefault(e => e is not null) is { } error) throw error;
-            buffer.AsSpan(0, count * size).CopyTo(destination);
-        }
-        finally { ArrayPool<float>.Shared.Return(buffer); }
+        // Decoding dominates, so the batch is decoded on all cores.
+        ParallelDecode.Run(count, this.SampleSize(), destination, (i, into) => DecodeOne(start + i, into));
     }
 
     private void DecodeOne(int index, Span<float> destination) =>
@@ -158,14 +141,7 @@ public sealed class FolderDataset : IDataset
     // or changed file gives another.
     private string ComputeFingerprint()
     {
-        var hashes = new byte[_files.Length][];
-        var errors = new DistillException?[_files.Length];
-        Parallel.For(0, _files.Length, i =>
-        {
-            try { hashes[i] = FileHash.Sha256(PathOf(i)); }
-            catch (DistillException e) { errors[i] = e; }
-        });
-        if (errors.FirstOrDefault(e => e is not null) is { } error) throw error;
+        var hashes = FileHash.Sha256All(Enumerable.Range(0, _files.Length).Select(PathOf).ToArray());
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(Encoding.UTF8.GetBytes($"folder size={_width}x{_height} channels={_channels}\n"));
         for (int i = 0; i < _files.Length; i++)

@@ -24,15 +24,10 @@ public sealed record FolderOptions(string Directory, int? Width, int? Height, in
             switch (kv[0])
             {
                 case "size" when kv.Length == 2:
-                    (width, height) = ParseSize(kv[1]);
+                    (width, height) = ParseSize(kv[1], "folder");
                     break;
                 case "channels" when kv.Length == 2:
-                    channels = kv[1] switch
-                    {
-                        "1" => 1,
-                        "3" => 3,
-                        _ => throw new DistillException($"folder option channels must be 1 or 3, got '{kv[1]}'"),
-                    };
+                    channels = ParseChannels(kv[1], "folder");
                     break;
                 default:
                     throw new DistillException($"unknown folder option '{part.Trim()}' (expected size=WxH or channels=1|3)");
@@ -41,8 +36,8 @@ public sealed record FolderOptions(string Directory, int? Width, int? Height, in
         return new FolderOptions(dir, width, height, channels);
     }
 
-    // "28x28" (width x height) or "32" (square).
-    private static (int, int) ParseSize(string text)
+    /// <summary>"28x28" (width x height) or "32" (square); <paramref name="kind"/> names the spec in errors.</summary>
+    internal static (int, int) ParseSize(string text, string kind)
     {
         var wh = text.Split('x', 'X');
         if (wh.Length is 1 or 2
@@ -50,6 +45,14 @@ public sealed record FolderOptions(string Directory, int? Width, int? Height, in
             && int.TryParse(wh[^1], NumberStyles.None, CultureInfo.InvariantCulture, out int h)
             && w is > 0 and <= MaxSide && h is > 0 and <= MaxSide)
             return (w, h);
-        throw new DistillException($"folder option size expects WIDTHxHEIGHT with sides 1..{MaxSide} (e.g. size=28x28), got '{text}'");
+        throw new DistillException($"{kind} option size expects WIDTHxHEIGHT with sides 1..{MaxSide} (e.g. size=28x28), got '{text}'");
     }
+
+    /// <summary>"1" (luma) or "3" (RGB); <paramref name="kind"/> names the spec in errors.</summary>
+    internal static int ParseChannels(string text, string kind) => text switch
+    {
+        "1" => 1,
+        "3" => 3,
+        _ => throw new DistillException($"{kind} option channels must be 1 or 3, got '{text}'"),
+    };
 }

@@ -16,6 +16,13 @@ internal static class ImageDecoder
         return (codec.Info.Width, codec.Info.Height);
     }
 
+    /// <summary>Whether the file stores one grey channel (a greyscale PNG or JPEG), from its header.</summary>
+    public static bool IsGrey(string path)
+    {
+        using var codec = OpenCodec(path);
+        return codec.Info.ColorType == SKColorType.Gray8;
+    }
+
     /// <summary>Decodes, resizes to width × height when needed, and writes channels × height × width values.</summary>
     public static void Decode(string path, int width, int height, int channels, Span<float> destination)
     {
