@@ -42,9 +42,11 @@ internal static class PrecomputeCommand
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var teacherPaths = r.GetValue(teacher)!;
-            var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!);
             var cards = teacherPaths.Select(p => File.Exists(p) ? TeacherCard.TryLoadFor(p) : null).ToList();
             var card = cards[0];
+            // The first card's classes label folder datasets and its resize/crop apply to them.
+            var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!,
+                TeacherCard.DatasetOptionsFor(card, w => Console.Error.WriteLine(w)));
             double? scaleFlag = r.GetValue(scale);
             double[]? meanFlag = r.GetValue(mean) is { } m ? Preprocessing.ParseList(m, "mean") : null;
             double[]? stdFlag = r.GetValue(std) is { } s ? Preprocessing.ParseList(s, "std") : null;
@@ -75,7 +77,7 @@ internal static class PrecomputeCommand
                 Shard = Distill.Cache.ShardSpec.Parse(r.GetValue(shard)!),
                 Resume = r.GetValue(resume),
                 Encoding = Distill.Cache.CacheEncoding.Parse(r.GetValue(dtype)!, r.GetValue(topK)),
-                ClassNames = card?.Classes,
+                ClassNames = card?.ClassKeys, // what train-student labels folder datasets by
                 Task = card?.Task ?? "",
                 CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
             };

@@ -26,14 +26,16 @@ public sealed class TrainingData : IDisposable
         {
             var m = cache.Metadata;
             string spec = datasetSpec ?? m.DatasetName;
-            var train = DatasetCatalog.Open(spec, split);
+            // Folder datasets are labelled by the teacher's classes, as precompute-logits labelled them.
+            var options = new DatasetOptions { TeacherClasses = m.ClassNames };
+            var train = DatasetCatalog.Open(spec, split, options);
             cache.Verify(train);
             if (!m.IsClassifier)
                 throw new DistillException($"cache {cacheDir} stores output '{m.Outputs[0].Name}' of shape [{string.Join(",", m.Outputs[0].Shape)}] per sample; train-student distills class logits [C]");
             if (cache.RowCount > (long)train.Count * m.Views)
                 throw new DistillException($"cache {cacheDir} holds {cache.RowCount} rows for {train.Count} samples × {m.Views} views");
             IDataset? test = null; string? why = null; LogitCacheReader? testCache = null;
-            try { test = DatasetCatalog.Open(spec, "test"); }
+            try { test = DatasetCatalog.Open(spec, "test", options); }
             catch (DistillException e) { why = e.Message; }
             if (test is not null && !test.HasLabels) { why = $"{spec} test has no labels"; test = null; }
             if (testCacheDir is not null)
