@@ -23,8 +23,8 @@ public sealed class FolderDataset : IDataset
     private readonly string _root;
     private readonly string[] _files;   // relative to _root, '/'-separated
     private readonly int[] _labels;
-    private readonly int _width, _height, _channels;
-    private readonly ResizeAndCrop _geometry;
+    private readonly int _channels;
+    private readonly ResizeAndCrop _geometry; // with an OutputSize: the sample's W x H
     private readonly Lazy<string> _fingerprint;
 
     public string Name { get; }
@@ -39,10 +39,11 @@ public sealed class FolderDataset : IDataset
     public IReadOnlyList<string> Classes { get; }
 
     private FolderDataset(string name, string split, string root, IReadOnlyList<string> classes, string[] files, int[] labels,
-        ResizeAndCrop geometry, int width, int height, int channels)
+        ResizeAndCrop geometry, int channels)
     {
         Name = name; Split = split; _root = root; Classes = classes; _files = files; _labels = labels;
-        (_geometry, _width, _height, _channels) = (geometry, width, height, channels);
+        (_geometry, _channels) = (geometry, channels);
+        var (width, height) = geometry.OutputSize!.Value;
         SampleShape = new[] { channels, height, width };
         ClassCount = classes.Count;
         _fingerprint = new Lazy<string>(ComputeFingerprint);
@@ -120,9 +121,8 @@ public sealed class FolderDataset : IDataset
                 throw new DistillException($"{first} is {fw}x{fh}; pass a smaller size=WxH or a crop in the dataset spec");
             geometry = geometry with { Size = (fw, fh) };
         }
-        var (width, height) = geometry.OutputSize!.Value;
         if (map.Warning is { } warning) options.Warn?.Invoke(warning);
-        return new FolderDataset(name, split, root, map.Classes, files.ToArray(), labels.ToArray(), geometry, width, height, o.Channels);
+        return new FolderDataset(name, split, root, map.Classes, files.ToArray(), labels.ToArray(), geometry, o.Channels);
     }
 
     // Subfolder names, ordinal order; hidden ones (.git, .ipynb_checkpoints) are not classes.
@@ -176,7 +176,7 @@ public sealed class FolderDataset : IDataset
     }
 
     private void DecodeOne(int index, Span<float> destination) =>
-        ImageDecoder.Decode(PathOf(index), _geometry, _width, _height, _channels, destination);
+        ImageDecoder.Decode(PathOf(index), _geometry, _channels, destination);
 
     public int GetLabel(int index) => _labels[index];
 

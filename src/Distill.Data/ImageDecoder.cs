@@ -19,10 +19,10 @@ internal static class ImageDecoder
     }
 
     /// <summary>
-    /// Decodes, resizes and crops as <paramref name="geometry"/> says, and writes channels × H × W values, where W × H
-    /// must be the geometry's output for this image (<paramref name="width"/> × <paramref name="height"/>).
+    /// Decodes, resizes and crops as <paramref name="geometry"/> says (whose <see cref="ResizeAndCrop.OutputSize"/>
+    /// is W × H), and writes channels × H × W values.
     /// </summary>
-    public static void Decode(string path, ResizeAndCrop geometry, int width, int height, int channels, Span<float> destination)
+    public static void Decode(string path, ResizeAndCrop geometry, int channels, Span<float> destination)
     {
         using var codec = OpenCodec(path);
         // RGBA, unpremultiplied and without a colour space: the file's 8-bit values as they are (grayscale files come
@@ -35,8 +35,7 @@ internal static class ImageDecoder
         var rgba = decoded.GetPixelSpan();
 
         var p = geometry.Place(info.Width, info.Height);
-        if (p.Width != width || p.Height != height)
-            throw new DistillException($"{path} is {info.Width}x{info.Height}, which {geometry} makes {p.Width}x{p.Height}, not the dataset's {width}x{height}");
+        int width = p.Width, height = p.Height;
         if (p.ResizedWidth == info.Width && p.ResizedHeight == info.Height)
         {
             ToPlanes(rgba, decoded.RowBytes, info.Width, info.Height, p.Left, p.Top, width, height, channels, destination);

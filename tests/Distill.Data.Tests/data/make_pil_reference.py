@@ -28,32 +28,25 @@ def photo_like(w, h):
 
 
 def write(name, w, h, **save):
-    path = os.path.join(HERE, name)
-    Image.fromarray(photo_like(w, h)).save(path, **save)
-    return name
+    Image.fromarray(photo_like(w, h)).save(os.path.join(HERE, name), **save)
 
 
 os.makedirs(HERE, exist_ok=True)
-files = {
-    "wide.png": write("wide.png", 37, 23),
-    "tall.png": write("tall.png", 23, 37),
-    "strip.png": write("strip.png", 300, 40),
-    "square.png": write("square.png", 50, 50),
-    "odd.png": write("odd.png", 41, 30),
-    "rgba.png": None,
-    "photo420.jpg": write("photo420.jpg", 61, 45, quality=85),                  # PIL's default 4:2:0 chroma subsampling
-    "photo444.jpg": write("photo444.jpg", 45, 61, quality=95, subsampling=0),   # 4:4:4
-    "large.jpg": write("large.jpg", 300, 200, quality=90),
-    "progressive.jpg": write("progressive.jpg", 52, 39, quality=80, progressive=True),
-    "photo422.jpg": write("photo422.jpg", 39, 52, quality=75, subsampling=1),
-}
+write("wide.png", 37, 23)
+write("tall.png", 23, 37)
+write("strip.png", 300, 40)
+write("square.png", 50, 50)
+write("odd.png", 41, 30)
+write("photo420.jpg", 61, 45, quality=85)                  # PIL's default 4:2:0 chroma subsampling
+write("photo444.jpg", 45, 61, quality=95, subsampling=0)   # 4:4:4
+write("large.jpg", 300, 200, quality=90)
+write("progressive.jpg", 52, 39, quality=80, progressive=True)
+write("photo422.jpg", 39, 52, quality=75, subsampling=1)
 # A grayscale JPEG: convert("RGB") repeats the one channel.
 Image.fromarray(photo_like(30, 20)[..., 1], "L").save(os.path.join(HERE, "gray.jpg"), quality=90)
-files["gray.jpg"] = "gray.jpg"
 # An RGBA PNG: ImageFolder's convert("RGB") drops alpha before resizing.
 rgba = np.dstack([photo_like(33, 27), rng.integers(0, 256, (27, 33), dtype=np.uint8)])
 Image.fromarray(rgba, "RGBA").save(os.path.join(HERE, "rgba.png"))
-files["rgba.png"] = "rgba.png"
 
 # (file, folder options as in the spec, torchvision transforms applied to the RGB image, channels)
 cases = [
@@ -89,4 +82,4 @@ for name, options, transforms, channels in cases:
                 "pixels": base64.b64encode(np.ascontiguousarray(a.transpose(2, 0, 1)).tobytes()).decode()})
 with open(os.path.join(HERE, "cases.json"), "w") as f:
     json.dump({"made_with": "torchvision 0.14 + PIL 9.4 (Resize on PIL images = Image.resize BILINEAR)", "cases": out}, f, indent=1)
-print(f"{len(out)} cases, {len(files)} files in {HERE}")
+print(f"{len(out)} cases in {HERE}")
