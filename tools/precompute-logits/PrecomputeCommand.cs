@@ -9,7 +9,7 @@ internal static class PrecomputeCommand
 {
     public static RootCommand Create()
     {
-        var teacher = new Option<string[]>("--teacher") { Description = "ONNX teacher model (its card <model>.json beside it supplies preprocessing); repeat it for an ensemble", Required = true };
+        var teacher = new Option<string[]>("--teacher") { Description = "ONNX teacher model (its card <model>.json beside it supplies preprocessing, folder datasets' resize/crop and class names); repeat it for an ensemble", Required = true };
         var ensemble = new Option<string?>("--ensemble") { Description = "With several teachers: separate (each teacher its own columns; default), mean (of logits) or mean-prob (of probabilities, stored as log of the mean)" };
         var dataset = new Option<string>("--dataset") { Description = "Dataset: " + string.Join(", ", DatasetCatalog.Formats) + " (fashion-mnist and mnist from Debian's /usr/share/datasets)", DefaultValueFactory = _ => "fashion-mnist" };
         var split = new Option<string>("--split") { Description = "Split to cache", DefaultValueFactory = _ => "train" };
