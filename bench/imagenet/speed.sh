@@ -19,7 +19,7 @@ TOOL="dotnet tools/precompute-logits/bin/Release/net10.0/precompute-logits.dll"
 echo "== (a) pre-decoded 224x224: precompute-logits vs PyTorch (optimize_for_inference), $THREADS threads, batch $BATCH"
 ratios=()
 for r in $(seq "$ROUNDS"); do
-  torch=$(/usr/bin/python3 bench/imagenet/torch_speed.py --out $OUT --batch "$BATCH" --threads "$THREADS" | sed -n 's/^torch img\/s: //p')
+  torch=$(/usr/bin/python3 bench/imagenet/torch_speed.py --out $OUT --batch "$BATCH" --threads "$THREADS" | sed -n 's/^torch img\/s: \([0-9.]*\).*/\1/p')
   tool=$($TOOL bench-decode --teacher $OUT/resnet18.onnx --dataset npy:$OUT/decoded-224.npy --batch "$BATCH" \
     --threads "$THREADS" --repeats 1 2>/dev/null | sed -n 's/^precompute-logits (median): .*(\([0-9.,]*\) img\/s)/\1/p' | tr -d ,)
   ratio=$(/usr/bin/python3 -c "print(f'{$tool / $torch:.3f}')")

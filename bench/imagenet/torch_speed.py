@@ -2,7 +2,8 @@
 """PyTorch's side of benchmark (a): its best CPU inference of the fixture's ResNet-18,
 torch.jit.optimize_for_inference(torch.jit.trace(model.eval())), on the same pre-decoded 224x224 images
 (OUT/decoded-224.npy, normalized as the card says), same batch size and threads as precompute-logits' bench.
-Prints one line per round: "torch img/s: X" (the images/s of one pass over all images, after a warm-up pass).
+Prints one line per round: "torch img/s: X (CPU s: Y)": the images/s of one pass over all images after a warm-up
+pass, and the process's CPU seconds in that pass (which hardly change with other load on the machine).
     /usr/bin/python3 bench/imagenet/torch_speed.py [--out DIR] [--batch 64] [--threads 2] [--rounds 1] [--limit N]"""
 import argparse, os, time
 import numpy as np
@@ -32,7 +33,7 @@ with torch.no_grad():
     for x in batches:  # warm-up: the first calls of a frozen module specialize it
         fast(x)
     for _ in range(a.rounds):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for x in batches:
             fast(x)
-        print(f"torch img/s: {n / (time.perf_counter() - start):.2f}", flush=True)
+        print(f"torch img/s: {n / (time.perf_counter() - start):.2f} (CPU s: {time.process_time() - cpu:.2f})", flush=True)
