@@ -3,17 +3,27 @@ namespace Distill.Data;
 /// <summary>
 /// Resolves a dataset spec to a reader: <c>fashion-mnist</c>, <c>mnist</c> (Debian's /usr/share/datasets layout),
 /// <c>idx:DIR</c>, <c>npy:FILE[,LABELS]</c>, <c>cifar10:DIR</c>, <c>cifar100:DIR</c> (the binary releases) or
-/// <c>folder:DIR[,size=WxH][,channels=1|3]</c> (an ImageFolder tree of PNG/JPEG files) or <c>yolo:DIR[,...]</c> (images
-/// with YOLO boxes and masks). New formats add one case here.
+/// <c>folder:DIR[,...]</c> (an ImageFolder tree of PNG/JPEG files, <see cref="FolderOptions.Syntax"/>) or
+/// <c>yolo:DIR[,...]</c> (images with YOLO boxes and masks). New formats add one case here.
 /// </summary>
 public static class DatasetCatalog
 {
     public const string DebianDatasetRoot = "/usr/share/datasets";
 
     public static IReadOnlyList<string> Formats { get; } = new[] { "fashion-mnist", "mnist", "idx:DIR", "npy:FILE[,LABELS]", "cifar10:DIR", "cifar100:DIR",
-        "folder:DIR[,size=WxH][,channels=1|3]", YoloOptions.Usage };
+        FolderOptions.Syntax, YoloOptions.Usage };
 
-    public static IDataset Open(string spec, string split)
+    /// <param name="options">What the teacher tells the reader (its classes, its card's resize/crop) and where warnings go.</param>
+    public static IDataset Open(string spec, string split, DatasetOptions? options = null)
+    {
+        options ??= DatasetOptions.None;
+        var data = OpenFormat(spec, split, options);
+        if (data is not FolderDataset && (options.ShortSide is not null || options.Crop is not null))
+            options.Warn?.Invoke($"warning: the teacher card's resize/crop apply to folder: datasets; {spec} is read as it is");
+        return data;
+    }
+
+    private static IDataset OpenFormat(string spec, string split, DatasetOptions options)
     {
         if (string.IsNullOrWhiteSpace(spec)) throw new DistillException("empty dataset name");
         switch (spec)
@@ -38,7 +48,7 @@ public static class DatasetCatalog
                 case "npy": return NpyDataset.Open(spec, path, split);
                 case "cifar10": return CifarDataset.OpenCifar10(spec, path, split);
                 case "cifar100": return CifarDataset.OpenCifar100(spec, path, split);
-                case "folder": return FolderDataset.Open(spec, path, split);
+                case "folder": return FolderDataset.Open(spec, path, split, options);
                 case "yolo": return YoloDataset.Open(spec, path, split);
             }
         }

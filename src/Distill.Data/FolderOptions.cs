@@ -3,20 +3,28 @@ using System.Globalization;
 namespace Distill.Data;
 
 /// <summary>
-/// The part of a <c>folder:</c> spec after the colon: <c>DIR[,size=WxH][,channels=1|3]</c>. DIR cannot contain a
-/// comma (the spec is one string on the command line).
+/// The part of a <c>folder:</c> spec after the colon: <c>DIR[,size=WxH|resize=short:S][,crop=center:HxW][,channels=1|3]</c>.
+/// DIR cannot contain a comma (the spec is one string on the command line).
 /// </summary>
 public sealed record FolderOptions(string Directory, int? Width, int? Height, int Channels)
 {
     /// <summary>Larger sides are almost certainly a typo, and 3·W·H must fit an int.</summary>
     public const int MaxSide = 4096;
 
+    public const string Syntax = "folder:DIR[,size=WxH|resize=short:S][,crop=center:HxW][,channels=1|3]";
+
+    /// <summary>S of <c>resize=short:S</c> (the shorter side to S, aspect kept), or null.</summary>
+    public int? ShortSide { get; init; }
+    /// <summary><c>crop=center:HxW</c>, or null.</summary>
+    public CropSize? Crop { get; init; }
+
     public static FolderOptions Parse(string text)
     {
         var parts = text.Split(',');
         string dir = parts[0].Trim();
-        if (dir.Length == 0) throw new DistillException("folder: needs a directory (folder:DIR[,size=WxH][,channels=1|3])");
-        int? width = null, height = null;
+        if (dir.Length == 0) throw new DistillException($"folder: needs a directory ({Syntax})");
+        int? width = null, height = null, shortSide = null;
+        CropSize? crop = null;
         int channels = 3;
         foreach (var part in parts.Skip(1))
         {
@@ -26,14 +34,22 @@ public sealed record FolderOptions(string Directory, int? Width, int? Height, in
                 case "size" when kv.Length == 2:
                     (width, height) = ParseSize(kv[1], "folder");
                     break;
+                case "resize" when kv.Length == 2:
+                    shortSide = ResizeAndCrop.ParseShortSide(kv[1], "folder option resize");
+                    break;
+                case "crop" when kv.Length == 2:
+                    crop = ResizeAndCrop.ParseCenterCrop(kv[1], "folder option crop");
+                    break;
                 case "channels" when kv.Length == 2:
                     channels = ParseChannels(kv[1], "folder");
                     break;
                 default:
-                    throw new DistillException($"unknown folder option '{part.Trim()}' (expected size=WxH or channels=1|3)");
+                    throw new DistillException($"unknown folder option '{part.Trim()}' (expected size=WxH, resize=short:S, crop=center:HxW or channels=1|3)");
             }
         }
-        return new FolderOptions(dir, width, height, channels);
+        if (width is not null && shortSide is not null)
+            throw new DistillException("folder options size=WxH and resize=short:S exclude each other (both resize)");
+        return new FolderOptions(dir, width, height, channels) { ShortSide = shortSide, Crop = crop };
     }
 
     /// <summary>"28x28" (width x height) or "32" (square); <paramref name="kind"/> names the spec in errors.</summary>

@@ -1,11 +1,13 @@
+using System.Buffers;
 using SkiaSharp;
 
 namespace Distill.Data;
 
 /// <summary>
-/// One PNG or JPEG file to raw channels-first floats (0..255) of a given size, with SkiaSharp. Chosen to match what
-/// torchvision's ImageFolder + PIL give: alpha dropped (not blended), no colour management, EXIF orientation not
-/// applied, grayscale by PIL's integer ITU-R 601-2 luma.
+/// One PNG or JPEG file to raw channels-first floats (0..255), with SkiaSharp decoding and PIL's resampling. Chosen to
+/// match what torchvision's ImageFolder + PIL give: alpha dropped (not blended), no colour management, EXIF
+/// orientation not applied, Resize/CenterCrop as torchvision does them on PIL images (<see cref="ResizeAndCrop"/>,
+/// <see cref="PilBilinear"/>), grayscale by PIL's integer ITU-R 601-2 luma.
 /// </summary>
 internal static class ImageDecoder
 {
@@ -23,43 +25,40 @@ internal static class ImageDecoder
         return codec.Info.ColorType == SKColorType.Gray8;
     }
 
-    /// <summary>Decodes, resizes to width × height when needed, and writes channels × height × width values.</summary>
-    public static void Decode(string path, int width, int height, int channels, Span<float> destination)
+    /// <summary>
+    /// Decodes, resizes and crops as <paramref name="geometry"/> says (whose <see cref="ResizeAndCrop.OutputSize"/>
+    /// is W × H), and writes channels × H × W values.
+    /// </summary>
+    public static void Decode(string path, ResizeAndCrop geometry, int channels, Span<float> destination)
     {
         using var codec = OpenCodec(path);
         // RGBA, unpremultiplied and without a colour space: the file's 8-bit values as they are (grayscale files come
-        // out as R = G = B), as PIL's convert("RGB") has them.
+        // out as R = G = B), as PIL's convert("RGB") has them; the alpha byte is never read.
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var decoded = new SKBitmap(info);
         var result = codec.GetPixels(info, decoded.GetPixels());
         if (result != SKCodecResult.Success)
             throw new DistillException($"cannot decode {path}: {result} (truncated or corrupt image?)");
         var rgba = decoded.GetPixelSpan();
-        for (int i = 3; i < rgba.Length; i += 4) rgba[i] = 255; // drop alpha before filtering, as convert("RGB") does
 
-        if (info.Width == width && info.Height == height)
+        var p = geometry.Place(info.Width, info.Height);
+        int width = p.Width, height = p.Height;
+        if (p.ResizedWidth == info.Width && p.ResizedHeight == info.Height)
         {
-            ToPlanes(rgba, decoded.RowBytes, width, height, channels, destination);
+            ToPlanes(rgba, decoded.RowBytes, info.Width, info.Height, p.Left, p.Top, width, height, channels, destination);
             return;
         }
-        var opaque = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        using var source = new SKPixmap(opaque, decoded.GetPixels(), decoded.RowBytes);
-        using var scaled = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        using var target = scaled.PeekPixels();
-        if (!source.ScalePixels(target, Sampling(info.Width, info.Height, width, height)))
-            throw new DistillException($"cannot resize {path} from {info.Width}x{info.Height} to {width}x{height}");
-        ToPlanes(scaled.GetPixelSpan(), scaled.RowBytes, width, height, channels, destination);
+        // Resample only the part of the resized image that the crop keeps.
+        int x0 = Math.Max(p.Left, 0), y0 = Math.Max(p.Top, 0);
+        int w = Math.Min(p.Left + width, p.ResizedWidth) - x0, h = Math.Min(p.Top + height, p.ResizedHeight) - y0;
+        var window = ArrayPool<byte>.Shared.Rent(w * h * 4);
+        try
+        {
+            PilBilinear.Resize(rgba, decoded.RowBytes, info.Width, info.Height, p.ResizedWidth, p.ResizedHeight, x0, y0, w, h, window);
+            ToPlanes(window, w * 4, w, h, p.Left - x0, p.Top - y0, width, height, channels, destination);
+        }
+        finally { ArrayPool<byte>.Shared.Return(window); }
     }
-
-    /// <summary>
-    /// What SkiaSharp's former FilterQuality.High meant: Mitchell bicubic (B = C = 1/3) when enlarging, bilinear
-    /// between mipmap levels when shrinking (cubic alone would alias on large reductions, mipmaps act as the
-    /// antialiasing filter that torchvision's Resize applies).
-    /// </summary>
-    public static SKSamplingOptions Sampling(int fromWidth, int fromHeight, int toWidth, int toHeight) =>
-        toWidth < fromWidth || toHeight < fromHeight
-            ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear)
-            : new SKSamplingOptions(SKCubicResampler.Mitchell);
 
     private static SKCodec OpenCodec(string path)
     {
@@ -68,23 +67,34 @@ internal static class ImageDecoder
         return codec ?? throw new DistillException($"cannot decode {path}: not a PNG or JPEG image ({result})");
     }
 
-    private static void ToPlanes(ReadOnlySpan<byte> rgba, int rowBytes, int width, int height, int channels, Span<float> destination)
+    /// <summary>
+    /// Output pixel (x, y) is source pixel (x + left, y + top) of the 4-byte-per-pixel <paramref name="rgba"/>
+    /// (<paramref name="sourceWidth"/> × <paramref name="sourceHeight"/>), 0 outside it (torchvision's crop padding).
+    /// </summary>
+    private static void ToPlanes(ReadOnlySpan<byte> rgba, int rowBytes, int sourceWidth, int sourceHeight, int left, int top,
+        int width, int height, int channels, Span<float> destination)
     {
         int plane = width * height;
-        for (int y = 0; y < height; y++)
+        destination[..(channels * plane)].Clear();
+        int xFrom = Math.Max(0, -left), xTo = Math.Min(width, sourceWidth - left);
+        for (int y = Math.Max(0, -top); y < Math.Min(height, sourceHeight - top); y++)
         {
-            var row = rgba.Slice(y * rowBytes, width * 4);
+            var row = rgba.Slice((y + top) * rowBytes);
             int o = y * width;
             if (channels == 3)
-                for (int x = 0; x < width; x++)
+                for (int x = xFrom; x < xTo; x++)
                 {
-                    destination[o + x] = row[4 * x];
-                    destination[plane + o + x] = row[4 * x + 1];
-                    destination[2 * plane + o + x] = row[4 * x + 2];
+                    int s = 4 * (x + left);
+                    destination[o + x] = row[s];
+                    destination[plane + o + x] = row[s + 1];
+                    destination[2 * plane + o + x] = row[s + 2];
                 }
             else
-                for (int x = 0; x < width; x++) // PIL's L = R·299/1000 + G·587/1000 + B·114/1000, in 16-bit fixed point
-                    destination[o + x] = (row[4 * x] * 19595 + row[4 * x + 1] * 38470 + row[4 * x + 2] * 7471 + 0x8000) >> 16;
+                for (int x = xFrom; x < xTo; x++) // PIL's L = R·299/1000 + G·587/1000 + B·114/1000, in 16-bit fixed point
+                {
+                    int s = 4 * (x + left);
+                    destination[o + x] = (row[s] * 19595 + row[s + 1] * 38470 + row[s + 2] * 7471 + 0x8000) >> 16;
+                }
         }
     }
 }

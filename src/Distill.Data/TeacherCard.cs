@@ -17,6 +17,25 @@ public sealed record TeacherCard(
     double? TestAccuracy,
     string? Task = null)
 {
+    /// <summary>
+    /// Stable class identifiers (e.g. WordNet synsets <c>n01440764</c>), same order and length as
+    /// <see cref="Classes"/>; when present, folder datasets are matched by these instead of the names (docs/teacher-card.md).
+    /// </summary>
+    public string[]? ClassIds { get; init; }
+    /// <summary><c>input.resize</c>: <c>short:S</c>, the shorter side to S before the crop (torchvision's Resize(S)).</summary>
+    public int? ShortSide { get; init; }
+    /// <summary><c>input.crop</c>: <c>center:HxW</c> (torchvision's CenterCrop((h, w))).</summary>
+    public CropSize? Crop { get; init; }
+
+    /// <summary>What folder datasets are matched by and caches record: <see cref="ClassIds"/>, else <see cref="Classes"/>.</summary>
+    public string[]? ClassKeys => ClassIds ?? Classes;
+
+    /// <summary>The card's classes and eval transforms as dataset options; <paramref name="warn"/> receives the reader's warnings.</summary>
+    public static DatasetOptions DatasetOptionsFor(TeacherCard? card, Action<string>? warn) => new()
+    {
+        TeacherClasses = card?.ClassKeys, ShortSide = card?.ShortSide, Crop = card?.Crop, Warn = warn,
+    };
+
     /// <summary>Path of the card that belongs to <paramref name="modelPath"/> (same name, .json).</summary>
     public static string PathFor(string modelPath) => Path.ChangeExtension(modelPath, ".json");
 
@@ -35,16 +54,32 @@ public sealed record TeacherCard(
         if (root is not JsonObject o) throw new DistillException($"{path}: expected a JSON object");
         var input = o["input"] as JsonObject;
         var output = o["output"] as JsonObject;
+        var classes = Strings(o["classes"]);
+        var ids = Strings(o["class_ids"]);
+        if (ids is not null)
+        {
+            if (classes is not null && ids.Length != classes.Length)
+                throw new DistillException($"{path}: class_ids has {ids.Length} entries but classes has {classes.Length}");
+            if (ids.GroupBy(x => x, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new DistillException($"{path}: class_ids lists '{twice.Key}' more than once");
+        }
         return new TeacherCard(
             InputName: input?["name"]?.GetValue<string>(),
             OutputName: output?["name"]?.GetValue<string>(),
             Scale: input?["scale"]?.GetValue<double>(),
             Mean: Numbers(input?["mean"]),
             Std: Numbers(input?["std"]),
-            Classes: (o["classes"] as JsonArray)?.Select(c => c!.GetValue<string>()).ToArray(),
+            Classes: classes,
             TestAccuracy: o["accuracy"]?["test"]?.GetValue<double>(),
-            Task: o["task"]?.GetValue<string>());
+            Task: o["task"]?.GetValue<string>())
+        {
+            ClassIds = ids,
+            ShortSide = input?["resize"]?.GetValue<string>() is { } r ? ResizeAndCrop.ParseShortSide(r, $"{path}: input.resize") : null,
+            Crop = input?["crop"]?.GetValue<string>() is { } c ? ResizeAndCrop.ParseCenterCrop(c, $"{path}: input.crop") : null,
+        };
     }
+
+    private static string[]? Strings(JsonNode? n) => (n as JsonArray)?.Select(c => c!.GetValue<string>()).ToArray();
 
     // mean/std may be a scalar (one channel) or a per-channel array.
     private static double[]? Numbers(JsonNode? n) => n switch

@@ -18,6 +18,8 @@ public sealed class YoloDataset : IDataset, IDenseTargets
     private readonly string[] _images, _relative;
     private readonly string[]? _labelFiles, _maskFiles;
     private readonly int _width, _height, _channels;
+    // Images of another size are stretched to the sample size as torchvision's Resize((h, w)) does.
+    private readonly ResizeAndCrop _geometry;
     private readonly int? _classCount;
     private readonly Lazy<string> _fingerprint;
 
@@ -39,6 +41,7 @@ public sealed class YoloDataset : IDataset, IDenseTargets
     {
         (Name, Split, _images, _relative, _labelFiles, _maskFiles) = (name, split, images, relative, labelFiles, maskFiles);
         (_width, _height, _channels, _classCount, ClassNames) = (width, height, channels, classCount, classNames);
+        _geometry = new ResizeAndCrop { Size = (width, height) };
         SampleShape = new[] { channels, height, width };
         if (labelFiles is not null) Boxes = YoloLabels.Read(labelFiles, classCount!.Value);
         if (maskFiles is not null) Masks = new YoloMasks(maskFiles, images, classCount!.Value, height, width);
@@ -114,7 +117,7 @@ public sealed class YoloDataset : IDataset, IDenseTargets
         if (start < 0 || count < 0 || start + count > Count)
             throw new ArgumentOutOfRangeException(nameof(start), $"samples [{start}, {start + count}) outside [0, {Count})");
         ParallelDecode.Run(count, this.SampleSize(), destination,
-            (i, into) => ImageDecoder.Decode(_images[start + i], _width, _height, _channels, into));
+            (i, into) => ImageDecoder.Decode(_images[start + i], _geometry, _channels, into));
     }
 
     public int GetLabel(int index) =>

@@ -6,15 +6,15 @@ namespace Distill.Data.Tests;
 [TestClass]
 public sealed class FolderDatasetTests
 {
-    private delegate (byte R, byte G, byte B, byte A) PixelAt(int x, int y);
+    internal delegate (byte R, byte G, byte B, byte A) PixelAt(int x, int y);
 
     // A different colour at every pixel; the seed tells images apart.
-    private static PixelAt Pattern(int seed) => (x, y) => ((byte)(seed * 17 + x * 40 + y), (byte)(seed * 29 + y * 50 + x), (byte)(200 - seed * 3 - x - y), 255);
+    internal static PixelAt Pattern(int seed) => (x, y) => ((byte)(seed * 17 + x * 40 + y), (byte)(seed * 29 + y * 50 + x), (byte)(200 - seed * 3 - x - y), 255);
 
     // Gentle gradients, which JPEG keeps to within a few levels.
     private static readonly PixelAt Smooth = (x, y) => ((byte)(100 + 4 * x), (byte)(80 + 4 * y), (byte)(60 + x + y), 255);
 
-    private static void WriteImage(string path, int width, int height, PixelAt pixel, SKEncodedImageFormat format = SKEncodedImageFormat.Png, int quality = 100)
+    internal static void WriteImage(string path, int width, int height, PixelAt pixel, SKEncodedImageFormat format = SKEncodedImageFormat.Png, int quality = 100)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var bmp = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
@@ -54,7 +54,7 @@ public sealed class FolderDatasetTests
             }
     }
 
-    private static float[] Read(IDataset ds, int start = 0, int count = -1)
+    internal static float[] Read(IDataset ds, int start = 0, int count = -1)
     {
         if (count < 0) count = ds.Count - start;
         var buf = new float[count * ds.SampleSize()];
@@ -198,7 +198,7 @@ public sealed class FolderDatasetTests
         Assert.AreNotEqual(changed, DatasetCatalog.Open("folder:" + dir, "train").Fingerprint);
     }
 
-    private static string Error(Action action)
+    internal static string Error(Action action)
     {
         var e = Assert.ThrowsExactly<DistillException>(action);
         Assert.IsFalse(e.Message.Contains('\n'), e.Message);

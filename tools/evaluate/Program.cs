@@ -24,7 +24,9 @@ root.SetAction((ParseResult r) =>
     if (t < 1) throw new DistillException("--threads must be ≥ 1");
     foreach (var path in new[] { r.GetValue(teacher)!, r.GetValue(student)! })
         if (!File.Exists(path)) throw new DistillException($"model {path} not found");
-    var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!);
+    // Labelled (folder datasets) and transformed (resize/crop) as the teacher's card says, as precompute-logits does.
+    var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!,
+        TeacherCard.DatasetOptionsFor(TeacherCard.TryLoadFor(r.GetValue(teacher)!), w => Console.Error.WriteLine(w)));
     var scores = new[] { r.GetValue(teacher)!, r.GetValue(student)! }.Select(path =>
     {
         Console.Error.WriteLine($"evaluating {Path.GetFileName(path)} on {data.Name} {data.Split} ({data.Count:N0} images)...");

@@ -77,7 +77,7 @@ internal static class BenchCommand
         return cmd;
     }
 
-    private static List<float[]> Preprocess(IDataset data, Preprocessing pre, int n, int batch)
+    internal static List<float[]> Preprocess(IDataset data, Preprocessing pre, int n, int batch)
     {
         int size = data.SampleSize();
         var list = new List<float[]>();
@@ -93,7 +93,7 @@ internal static class BenchCommand
     }
 
     // The baseline: one session, inputs already preprocessed, output buffers reused, nothing else.
-    private static double BareLoopSeconds(string path, List<float[]> batches, int[] sample, int threads, ExecutionDevice device)
+    internal static double BareLoopSeconds(string path, List<float[]> batches, int[] sample, int threads, ExecutionDevice device)
     {
         using var options = SessionFactory.CreateOptions(device, threads, _ => { }, out _);
         using var session = new InferenceSession(path, options);
@@ -117,5 +117,5 @@ internal static class BenchCommand
         finally { foreach (var v in inputs) v.Dispose(); }
     }
 
-    private static double Median(List<double> x) { var s = x.Order().ToList(); return s[s.Count / 2]; }
+    internal static double Median(List<double> x) { var s = x.Order().ToList(); return s[s.Count / 2]; }
 }

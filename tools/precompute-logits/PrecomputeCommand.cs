@@ -9,7 +9,7 @@ internal static class PrecomputeCommand
 {
     public static RootCommand Create()
     {
-        var teacher = new Option<string[]>("--teacher") { Description = "ONNX teacher model (its card <model>.json beside it supplies preprocessing); repeat it for an ensemble", Required = true };
+        var teacher = new Option<string[]>("--teacher") { Description = "ONNX teacher model (its card <model>.json beside it supplies preprocessing, folder datasets' resize/crop and class names); repeat it for an ensemble", Required = true };
         var ensemble = new Option<string?>("--ensemble") { Description = "With several teachers: separate (each teacher its own columns; default), mean (of logits) or mean-prob (of probabilities, stored as log of the mean)" };
         var dataset = new Option<string>("--dataset") { Description = "Dataset: " + string.Join(", ", DatasetCatalog.Formats) + " (fashion-mnist and mnist from Debian's /usr/share/datasets)", DefaultValueFactory = _ => "fashion-mnist" };
         var split = new Option<string>("--split") { Description = "Split to cache", DefaultValueFactory = _ => "train" };
@@ -42,9 +42,11 @@ internal static class PrecomputeCommand
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var teacherPaths = r.GetValue(teacher)!;
-            var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!);
             var cards = teacherPaths.Select(p => File.Exists(p) ? TeacherCard.TryLoadFor(p) : null).ToList();
             var card = cards[0];
+            // The first card's classes label folder datasets and its resize/crop apply to them.
+            var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!,
+                TeacherCard.DatasetOptionsFor(card, w => Console.Error.WriteLine(w)));
             double? scaleFlag = r.GetValue(scale);
             double[]? meanFlag = r.GetValue(mean) is { } m ? Preprocessing.ParseList(m, "mean") : null;
             double[]? stdFlag = r.GetValue(std) is { } s ? Preprocessing.ParseList(s, "std") : null;
@@ -75,7 +77,7 @@ internal static class PrecomputeCommand
                 Shard = Distill.Cache.ShardSpec.Parse(r.GetValue(shard)!),
                 Resume = r.GetValue(resume),
                 Encoding = Distill.Cache.CacheEncoding.Parse(r.GetValue(dtype)!, r.GetValue(topK)),
-                ClassNames = card?.Classes,
+                ClassNames = card?.ClassKeys, // what train-student labels folder datasets by
                 Task = card?.Task ?? "",
                 CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
             };

@@ -5,6 +5,7 @@ using Distill.Tools.PrecomputeLogits;
 var root = PrecomputeCommand.Create();
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(DecodeBenchCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(LayersCommand.Create());
 return await ToolMain.InvokeAsync(root, args);

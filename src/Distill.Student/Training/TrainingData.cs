@@ -26,10 +26,12 @@ public sealed class TrainingData : IDisposable
         {
             var m = cache.Metadata;
             string spec = datasetSpec ?? m.DatasetName;
-            var train = DatasetCatalog.Open(spec, split);
+            // Folder datasets are labelled by the teacher's classes, as precompute-logits labelled them.
+            var options = new DatasetOptions { TeacherClasses = m.ClassNames };
+            var train = DatasetCatalog.Open(spec, split, options);
             CheckTrain(cache, train, cacheDir);
             IDataset? test = null; string? why = null; LogitCacheReader? testCache = null;
-            try { test = DatasetCatalog.Open(spec, "test"); }
+            try { test = DatasetCatalog.Open(spec, "test", options); }
             catch (DistillException e) { why = e.Message; }
             if (test is not null && !test.HasLabels) { why = $"{spec} test has no labels"; test = null; }
             if (testCacheDir is not null)

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Distill.Cache;
+using Distill.Data;
+using Distill.Teacher;
+
+namespace Distill.Tools.PrecomputeLogits;
+
+/// <summary>
+/// On encoded images (a folder: dataset), the tool's wall time divided by doing the two halves one after the other:
+/// a decode-only pass (the tool's reader stage alone: decode, resize, crop, preprocess) plus the bare ONNX Runtime Run
+/// loop over as many images. At most 1.0 means overlapping decoding with inference gains; the goal is ≤ 1.05 (it never
+/// loses more than noise). Measured alternately in one process, per-round ratios, median. The process's CPU seconds
+/// of each phase are printed too: unlike wall time they hardly move with other load on the machine, and the tool's
+/// CPU time above decode + bare is work that overlapping wasted (threads spinning or fighting over cores).
+/// </summary>
+internal static class DecodeBenchCommand
+{
+    public static Command Create()
+    {
+        var teacher = new Option<string>("--teacher") { Description = "ONNX teacher (its card supplies preprocessing, resize/crop and classes)", Required = true };
+        var dataset = new Option<string>("--dataset") { Description = "An encoded-image dataset, e.g. folder:DIR", Required = true };
+        var split = new Option<string>("--split") { DefaultValueFactory = _ => "train" };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 64 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads for both (decoding uses every core, as the tool does)", DefaultValueFactory = _ => 2 };
+        var repeats = new Option<int>("--repeats") { Description = "Alternating measurements of each", DefaultValueFactory = _ => 3 };
+        var limit = new Option<int>("--limit") { Description = "Images (0: the whole split)", DefaultValueFactory = _ => 0 };
+        var keep = new Option<int>("--keep") { Description = "Decoded batches the bare loop cycles through (its speed does not depend on the pixels)", DefaultValueFactory = _ => 4 };
+        var cmd = new Command("bench-decode", "Benchmark precompute-logits on encoded images against a decode-only pass plus a bare ONNX Runtime Run loop (ratio of wall times, goal ≤ 1.05)");
+        foreach (var o in new Option[] { teacher, dataset, split, batch, threads, repeats, limit, keep }) cmd.Options.Add(o);
+        cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var path = r.GetValue(teacher)!;
+            var card = TeacherCard.TryLoadFor(path);
+            var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!, TeacherCard.DatasetOptionsFor(card, w => Console.Error.WriteLine(w)));
+            int b = r.GetValue(batch), t = ThreadLimit.Check(r.GetValue(threads), "--threads");
+            int n = r.GetValue(limit) is > 0 and var l ? Math.Min(l, data.Count) : data.Count;
+            if (b <= 0) throw new DistillException("--batch must be positive");
+            var pre = TeacherCard.Resolve(card, null, null, null);
+            _ = data.Fingerprint; // hashes every file once, before any timing (the tool does it before its clock starts)
+            var bareBatches = BareLoopBatches(data, pre, n, b, Math.Max(1, r.GetValue(keep)));
+            var dir = Path.Combine(Path.GetTempPath(), $"distill-bench-decode-{Environment.ProcessId}");
+            var ratios = new List<double>();
+            var (decodeS, bareS, toolS) = (new List<double>(), new List<double>(), new List<double>());
+            var (decodeCpu, bareCpu, toolCpu) = (new List<double>(), new List<double>(), new List<double>());
+            try
+            {
+                for (int i = 0; i < r.GetValue(repeats); i++)
+                {
+                    var cpu = CpuSeconds();
+                    decodeS.Add(DecodeOnlySeconds(data, pre, n, b));
+                    decodeCpu.Add(CpuSeconds() - cpu);
+                    cpu = CpuSeconds();
+                    bareS.Add(BenchCommand.BareLoopSeconds(path, bareBatches, data.SampleShape, t, ExecutionDevice.Cpu));
+                    bareCpu.Add(CpuSeconds() - cpu);
+                    cpu = CpuSeconds();
+                    var res = await LogitPrecomputer.RunAsync(new PrecomputeRequest
+                    {
+                        TeacherPath = path, Dataset = data, Preprocessing = pre, OutputDirectory = dir, Device = ExecutionDevice.Cpu,
+                        BatchSize = b, Threads = t, Limit = n, Overwrite = true, Encoding = CacheEncoding.Float32,
+                    }, ct: ct);
+                    toolCpu.Add(CpuSeconds() - cpu);
+                    toolS.Add(res.Seconds);
+                    ratios.Add(res.Seconds / (decodeS[^1] + bareS[^1]));
+                    Console.WriteLine($"  round {i + 1}: decode {decodeS[^1]:F2} s + bare {bareS[^1]:F2} s = {decodeS[^1] + bareS[^1]:F2} s; " +
+                                      $"tool {res.Seconds:F2} s (busy: {res.Stages}); ratio {ratios[^1]:F3}; " +
+                                      $"CPU s: decode {decodeCpu[^1]:F1} + bare {bareCpu[^1]:F1}, tool {toolCpu[^1]:F1}");
+                }
+            }
+            finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+            Console.WriteLine($"bench-decode: {Path.GetFileName(path)}, {n:N0} × {data.Name} {data.Split} [{string.Join(",", data.SampleShape)}], " +
+                              $"batch {b}, {t} ONNX Runtime threads, decoding on {Environment.ProcessorCount} cores, ONNX Runtime {SessionFactory.OnnxRuntimeVersion()}");
+            double md = BenchCommand.Median(decodeS), mb = BenchCommand.Median(bareS), mt = BenchCommand.Median(toolS);
+            Console.WriteLine($"decode-only pass (median):   {md:F2} s ({n / md:N1} img/s)");
+            Console.WriteLine($"bare Run loop (median):      {mb:F2} s ({n / mb:N1} img/s)");
+            Console.WriteLine($"precompute-logits (median):  {mt:F2} s ({n / mt:N1} img/s)");
+            Console.WriteLine($"ratio tool/(decode + bare):  {BenchCommand.Median(ratios):F3}  (median of per-round ratios; goal ≤ 1.05)");
+            Console.WriteLine($"CPU seconds (median):        decode {BenchCommand.Median(decodeCpu):F1} + bare {BenchCommand.Median(bareCpu):F1}, tool {BenchCommand.Median(toolCpu):F1} (each with its session setup)");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static double CpuSeconds() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+
+    // The tool's reader stage alone, into one reused buffer: read (decode, resize, crop) and preprocess.
+    private static double DecodeOnlySeconds(IDataset data, Preprocessing pre, int n, int batch)
+    {
+        int size = data.SampleSize(), channels = data.SampleShape[0];
+        var buffer = new float[batch * size];
+        var watch = Stopwatch.StartNew();
+        for (int start = 0; start < n; start += batch)
+        {
+            int k = Math.Min(batch, n - start);
+            data.ReadSamples(start, k, buffer.AsSpan(0, k * size));
+            for (int i = 0; i < k; i++) pre.Apply(buffer.AsSpan(i * size, size), channels);
+        }
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    // n images in batches of `batch` for the bare loop, cycling through the first `keep` decoded batches.
+    private static List<float[]> BareLoopBatches(IDataset data, Preprocessing pre, int n, int batch, int keep)
+    {
+        var kept = BenchCommand.Preprocess(data, pre, Math.Min(n, keep * batch), batch);
+        var list = new List<float[]>();
+        for (int start = 0, i = 0; start < n; start += batch, i++)
+        {
+            int k = Math.Min(batch, n - start);
+            var source = kept[i % kept.Count];
+            list.Add(k * data.SampleSize() == source.Length ? source : source[..(k * data.SampleSize())]);
+        }
+        return list;
+    }
+}
