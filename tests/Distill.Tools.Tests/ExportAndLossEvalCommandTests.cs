@@ -80,7 +80,7 @@ public sealed class ExportAndLossEvalCommandTests
 
         var missing = ToolRunner.Run("train-student", new[] { "export", "--run", Path.Combine(dir, "no-run") });
         Assert.AreEqual(1, missing.Code);
-        CollectionAssert.AreEqual(new[] { $"error: recipe not found: {Path.Combine(dir, "no-run", "recipe.json")}" }, missing.ErrorLines);
+        CollectionAssert.AreEqual(new[] { $"error: run directory {Path.Combine(dir, "no-run")} not found" }, missing.ErrorLines);
     }
 
     [TestMethod]
