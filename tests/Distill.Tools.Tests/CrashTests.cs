@@ -45,9 +45,8 @@ public sealed class CrashTests
             var part = Path.Combine(dir, "part-00000.parquet");
             if (File.Exists(part)) await ReadAll(dir); // a file with its final name is always complete
             else interrupted++;
-            foreach (var seg in Directory.Exists(CachePartWriter.WorkDirectoryFor(dir, 0))
-                         ? Directory.GetFiles(CachePartWriter.WorkDirectoryFor(dir, 0), "seg-*.parquet") : Array.Empty<string>())
-                using (LogitCacheReader.Open(seg)) { }
+            foreach (var seg in CacheLayout.SegmentFiles(dir))
+                using (await LogitCacheReader.OpenSegmentAsync(seg)) { }
             var resumed = ToolRunner.Run("precompute-logits", PrecomputeArgs(dir).Append("--resume").ToArray());
             Assert.AreEqual(0, resumed.Code, $"trial {trial}: {resumed.Stderr}");
             var got = await ReadAll(dir);
