@@ -26,9 +26,6 @@ public static class LogitPrecomputer
         int views = req.Views;
         if (!req.Augment.IsNone && data.SampleShape.Length != 3)
             throw new DistillException($"--augment needs image samples [C,H,W]; {data.Name} has [{string.Join(",", data.SampleShape)}]");
-        // One owner per output directory, before anything there is read, deleted or written.
-        await using var session = CacheWriteSession.Begin(req.OutputDirectory, req.Shard, req.Resume, req.Overwrite);
-
         using var teachers = TeacherEnsemble.Open(req.AllTeacherPaths, req.Ensemble, data.SampleShape, req.InputName,
             req.AllOutputNames, req.Device, req.Threads, warn ?? (_ => { }));
         var primary = teachers.Teachers[0];
@@ -80,6 +77,8 @@ public static class LogitPrecomputer
         long groupValues = (long)rowGroup * metadata.Outputs.Sum(o => (long)o.Width);
         if (groupValues > PrecomputeRequest.MaxRowGroupValues)
             throw new DistillException($"--row-group {rowGroup} × {groupValues / rowGroup} values per row exceeds {PrecomputeRequest.MaxRowGroupValues:N0} values per row group; use a smaller --row-group");
+        // One owner per output directory, before anything there is read, deleted or written.
+        await using var session = CacheWriteSession.Begin(req.OutputDirectory, req.Shard, req.Resume, req.Overwrite);
         try { await session.StartAsync(metadata, rowGroup, ct); }
         catch (IOException e) { throw new DistillException($"writing the cache to {req.OutputDirectory} failed: {e.Message}", e); }
         if (session.AlreadyComplete)
