@@ -55,7 +55,8 @@ public sealed record PrecomputeRequest
     /// <summary>Checks every numeric setting once, each with one line naming its flag.</summary>
     public void Validate()
     {
-        if (BatchSize < 1 || BatchSize > MaxBatch) throw new DistillException($"--batch must be between 1 and {MaxBatch}, got {BatchSize}");
+        if (BatchSize < 1) throw new DistillException($"--batch must be positive, got {BatchSize}");
+        if (BatchSize > MaxBatch) throw new DistillException($"--batch must be at most {MaxBatch}, got {BatchSize}");
         if (Threads != 0) ThreadLimit.Check(Threads, "--threads");
         if (RowGroupSize < 1 || RowGroupSize > MaxRowGroupRows)
             throw new DistillException($"--row-group must be between 1 and {MaxRowGroupRows} rows, got {RowGroupSize}");

@@ -96,7 +96,7 @@ internal static class PrecomputeCommand
                 Console.Error.WriteLine($"precompute-logits was interrupted; run the same command with --resume to continue from the last complete row group{(req.Overwrite ? " (instead of --overwrite)" : "")}");
                 throw;
             }
-            if (result.Computed == 0) Console.WriteLine("this shard of the cache was already complete; nothing to compute");
+            if (result.Computed == 0 && result.Samples > 0) Console.WriteLine("this shard of the cache was already complete; nothing to compute");
             Console.WriteLine($"samples:      {result.Samples:N0} × {result.ClassCount} logits on {result.Device} (shard {req.Shard}, {result.Computed:N0} computed now)");
             if (result.Computed > 0) Console.WriteLine($"throughput:   {result.ImagesPerSecond:N0} img/s ({result.Seconds:F1} s; busy: {result.Stages})");
             Console.WriteLine($"file:         {result.File} ({result.FileBytes:N0} bytes, {result.BytesPerSample:F1} bytes/sample)");
