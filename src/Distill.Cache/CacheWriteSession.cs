@@ -160,9 +160,24 @@ public sealed class CacheWriteSession : IAsyncDisposable
     {
         Directory.CreateDirectory(_generation);
         LockShard();
-        var file = Path.Combine(_generation, CacheLayout.GenerationFile);
-        File.WriteAllText(file + CacheSchema.TempSuffix, JsonSerializer.Serialize(new GenerationJson(liveStamp)));
-        File.Move(file + CacheSchema.TempSuffix, file, overwrite: true);
+        WriteAtomically(Path.Combine(_generation, CacheLayout.GenerationFile), JsonSerializer.Serialize(new GenerationJson(liveStamp)));
+    }
+
+    // Small files of the layout: written under a temporary name, renamed when complete, the temporary file removed if
+    // anything fails (e.g. a full disk).
+    private static void WriteAtomically(string path, string contents)
+    {
+        var temp = path + CacheSchema.TempSuffix;
+        try
+        {
+            File.WriteAllText(temp, contents);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { /* the original error matters */ }
+            throw;
+        }
     }
 
     private void LockShard()
@@ -230,9 +245,8 @@ public sealed class CacheWriteSession : IAsyncDisposable
             using (await LogitCacheReader.OpenAsync(_generation, ct)) { }
             if (ReadBase(_generation) != CacheLayout.LiveStamp(_dir))
                 throw new DistillException($"{_dir} was replaced by another run while this one ran; its complete cache stays in {_generation} and was not installed (rerun with --overwrite to replace the cache)");
-            var marker = Path.Combine(_generation, CacheLayout.PromotingMarker);
-            File.WriteAllLines(marker + CacheSchema.TempSuffix, CacheLayout.Parts(_generation).Select(Path.GetFileName)!);
-            File.Move(marker + CacheSchema.TempSuffix, marker);
+            WriteAtomically(Path.Combine(_generation, CacheLayout.PromotingMarker),
+                string.Join("\n", CacheLayout.Parts(_generation).Select(Path.GetFileName)));
             FinishInstalling(_generation);
             RemoveAbandonedGenerations();
             return new CacheWriteResult(Path.Combine(_dir, partName), correct, Array.Empty<ShardSpec>());

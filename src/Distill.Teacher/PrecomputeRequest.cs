@@ -61,6 +61,7 @@ public sealed record PrecomputeRequest
         if (RowGroupSize < 1 || RowGroupSize > MaxRowGroupRows)
             throw new DistillException($"--row-group must be between 1 and {MaxRowGroupRows} rows, got {RowGroupSize}");
         if (Limit < 0) throw new DistillException($"--limit must be 0 (all samples) or positive, got {Limit}");
+        if (Resume && Overwrite) throw new DistillException("--resume and --overwrite exclude each other");
         if (Views < 1 || Views > 1024) throw new DistillException($"--views must be between 1 and 1024, got {Views}");
         if (Views > 1 && Augment.IsNone) throw new DistillException("--views needs --augment (identical views would be cached)");
         if (!double.IsFinite(Preprocessing.Scale) || Preprocessing.Scale == 0)

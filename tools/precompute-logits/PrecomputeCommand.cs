@@ -79,8 +79,7 @@ internal static class PrecomputeCommand
                 Task = card?.Task ?? "",
                 CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
             };
-            req.Validate();
-            if (req.Resume && req.Overwrite) throw new DistillException("--resume and --overwrite exclude each other");
+            req.Validate();   // before the header line; RunAsync checks again for library callers
             var (first, end) = req.Shard.Range(req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count);
             long total = (long)(end - first) * Math.Max(req.Views, 1);
             Console.WriteLine($"teacher {string.Join(" + ", teacherPaths.Select(Path.GetFileName))}{(teacherPaths.Length > 1 ? $" ({req.Ensemble ?? "separate"})" : "")} on {data.Name} {data.Split} ({end - first:N0} samples{(req.Views > 1 ? $" × {req.Views} views" : "")}), {pre}");
