@@ -55,6 +55,8 @@ public sealed class ResumeAndShardTests
             }
             // Nothing without the temporary suffix is partial: no part file yet, every segment reads back whole.
             Assert.AreEqual(0, CacheLayout.Parts(dir).Length);
+            long kept = CacheLayout.SegmentFiles(dir).Length;
+            Assert.IsGreaterThanOrEqualTo((long)segments, kept);
             foreach (var seg in CacheLayout.SegmentFiles(dir))
                 using (var reader = await LogitCacheReader.OpenSegmentAsync(seg))
                     for (int g = 0; g < reader.RowGroupCount; g++) await reader.ReadRowGroupAsync(g);
@@ -67,6 +69,9 @@ public sealed class ResumeAndShardTests
 
             var resumed = ToolRunner.Run("precompute-logits", Args(dir).Append("--resume").ToArray(), timeoutSeconds: 120);
             Assert.AreEqual(0, resumed.Code, resumed.Stderr);
+            // Continuation, not a rerun: exactly the rows after the kept row groups were computed.
+            if (kept > 0) StringAssert.Contains(resumed.Stderr, $"resuming at row {kept * RowGroup:N0} ({kept * RowGroup:N0} of {Limit:N0} already cached)");
+            StringAssert.Contains(resumed.Stdout, $"{Limit - kept * RowGroup:N0} computed now");
             var got = await ReadAll(dir);
             CollectionAssert.AreEqual(expected.Index, got.Index, $"kill after {segments}");
             CollectionAssert.AreEqual(expected.Labels, got.Labels);
