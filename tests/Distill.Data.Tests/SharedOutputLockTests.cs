@@ -37,8 +37,12 @@ public sealed class SharedOutputLockTests
             Assert.IsNull(OutputLock.ExclusiveHolder(file), "nobody holds it exclusively");
         }
         finally { Release(other); }
-        using var now = OutputLock.TryAcquire(dir, "d", OutputLock.FileName, shared: false, out _);
+        // flock(1)'s child (sleep) holds the descriptor too; it is gone moments after flock itself.
+        OutputLock? now = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); now == null && DateTime.UtcNow < deadline; Thread.Sleep(20))
+            now = OutputLock.TryAcquire(dir, "d", OutputLock.FileName, shared: false, out _);
         Assert.IsNotNull(now, "free once the shared holder is gone");
+        now.Dispose();
     }
 
     [TestMethod]
