@@ -258,8 +258,8 @@ public sealed record CacheMetadata
 
     /// <summary>
     /// What makes two caches the same request, field by field (exact value, value as shown to users): everything but
-    /// provenance (command line, time, ONNX Runtime version), a part's own rows and shard index, and the run that
-    /// made it. The limit and the number of shards are part of it.
+    /// provenance (command line, time, ONNX Runtime version) and a part's own rows and shard index. The limit and the
+    /// number of shards are part of it.
     /// </summary>
     private IEnumerable<(string Name, string Exact, string Shown)> Identity()
     {

@@ -64,7 +64,7 @@ public sealed class CacheWriteSession : IAsyncDisposable
         else
         {
             session._dirLock = OutputLock.TryAcquire(dir, what, OutputLock.FileName, shared: true, out var holder)
-                ?? throw new DistillException($"{what} is in use by another run ({(holder == "" ? "pid unknown" : "pid " + holder)}), which writes the whole cache; wait for it to finish or choose another directory");
+                ?? throw new DistillException($"{what} is in use by another run ({Pid(holder)}), which writes the whole cache; wait for it to finish or choose another directory");
         }
         return session;
     }
@@ -77,11 +77,13 @@ public sealed class CacheWriteSession : IAsyncDisposable
             .SelectMany(g => Directory.GetFiles(g, CacheLayout.ShardLockPattern))
             .Select(f => (Shard: CacheLayout.ShardOfLockFile(f), Pid: OutputLock.ExclusiveHolder(f)))
             .Where(h => h.Pid != null && h.Shard is { N: > 1 })
-            .Select(h => $"pid {(h.Pid == "" ? "unknown" : h.Pid)} writing shard {h.Shard}")
+            .Select(h => $"{Pid(h.Pid!)} writing shard {h.Shard}")
             .ToList();
         if (shards.Count > 0) return "running shards (" + string.Join(", ", shards) + ")";
-        return $"another run ({(holder == "" ? "pid unknown" : "pid " + holder)})";
+        return $"another run ({Pid(holder)})";
     }
+
+    private static string Pid(string holder) => holder == "" ? "pid unknown" : "pid " + holder;
 
     /// <summary>
     /// Decides, from what the directory holds, whether this shard of the cache <paramref name="metadata"/> describes
@@ -184,7 +186,7 @@ public sealed class CacheWriteSession : IAsyncDisposable
     {
         if (_shardLock != null) return;
         _shardLock = OutputLock.TryAcquire(_generation, $"output directory {_dir}", CacheLayout.ShardLockFile(_shard), shared: false, out var holder)
-            ?? throw new DistillException($"shard {_shard} of {_dir} is being written by another run ({(holder == "" ? "pid unknown" : "pid " + holder)}); wait for it to finish");
+            ?? throw new DistillException($"shard {_shard} of {_dir} is being written by another run ({Pid(holder)}); wait for it to finish");
     }
 
     private static string ReadBase(string generation)
@@ -199,7 +201,8 @@ public sealed class CacheWriteSession : IAsyncDisposable
         catch (DistillException e) { throw new DistillException($"--resume: {_dir} holds a cache this build cannot use ({e.Message}); pass --overwrite to replace it", e); }
     }
 
-    // Another generation with work in it: how its settings differ from this request's ("" when unreadable).
+    // Another generation with work in it, and how its settings differ from this request's (just its name when none of
+    // its files can be read); null when there is none.
     private async Task<string?> OtherRunAsync(CacheMetadata request, CancellationToken ct)
     {
         foreach (var g in CacheLayout.Generations(_dir).Where(g => g != _generation))
@@ -282,7 +285,7 @@ public sealed class CacheWriteSession : IAsyncDisposable
             var l = OutputLock.TryAcquire(_dir, $"output directory {_dir}", CacheLayout.LayoutLockFile, shared: false, out var holder);
             if (l != null) return l;
             if (waited.Elapsed > LayoutLockWait)
-                throw new DistillException($"{_dir} is being rearranged by another run (pid {(holder == "" ? "unknown" : holder)}) for over {LayoutLockWait.TotalMinutes:F0} minutes");
+                throw new DistillException($"{_dir} is being rearranged by another run ({Pid(holder)}) for over {LayoutLockWait.TotalMinutes:F0} minutes");
             await Task.Delay(20, ct);
         }
     }

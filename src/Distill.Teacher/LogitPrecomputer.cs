@@ -80,7 +80,8 @@ public static class LogitPrecomputer
         // One owner per output directory, before anything there is read, deleted or written.
         await using var session = CacheWriteSession.Begin(req.OutputDirectory, req.Shard, req.Resume, req.Overwrite);
         try { await session.StartAsync(metadata, rowGroup, ct); }
-        catch (IOException e) { throw new DistillException($"writing the cache to {req.OutputDirectory} failed: {e.Message}", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new DistillException($"writing the cache to {req.OutputDirectory} failed: {e.Message}", e); }
         if (session.AlreadyComplete)
         {
             var finished = await session.CompleteAsync(ct);
