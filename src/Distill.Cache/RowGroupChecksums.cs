@@ -57,9 +57,17 @@ public sealed class RowGroupChecksums
     /// <summary>The CRC-32C of the first <paramref name="count"/> byte rows, concatenated.</summary>
     public static uint Of(byte[][] rows, int count)
     {
-        uint crc = 0;
-        for (int r = 0; r < count; r++) crc = Crc32C.Append(crc, rows[r]);
-        return crc;
+        // Rows are short (2·C bytes): one pass over a contiguous copy is several times faster than a call per row.
+        long total = 0;
+        for (int r = 0; r < count; r++) total += rows[r].Length;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(checked((int)total));
+        try
+        {
+            int at = 0;
+            for (int r = 0; r < count; r++) { rows[r].CopyTo(buffer, at); at += rows[r].Length; }
+            return Crc32C.Compute(buffer.AsSpan(0, at));
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     public string ToJson() => JsonSerializer.Serialize(new Json(Algorithm, Columns.ToArray(),
