@@ -55,6 +55,7 @@ public sealed record PrecomputeRequest
     /// <summary>Checks every numeric setting once, each with one line naming its flag.</summary>
     public void Validate()
     {
+        if (string.IsNullOrWhiteSpace(OutputDirectory)) throw new DistillException("--out must name a directory");
         if (BatchSize < 1) throw new DistillException($"--batch must be positive, got {BatchSize}");
         if (BatchSize > MaxBatch) throw new DistillException($"--batch must be at most {MaxBatch}, got {BatchSize}");
         if (Threads != 0) ThreadLimit.Check(Threads, "--threads");

@@ -112,6 +112,8 @@ public sealed class BadInputTests
             "cache {T}/tiny-train/part-00000.parquet is a file; a cache is the directory that holds its part-*.parquet files ({T}/tiny-train)"),
         ("bench without rounds", "precompute-logits", "bench --repeats 0 --limit 10",
             "--repeats must be between 1 and 100, got 0"),
+        ("negative compare tolerance", "precompute-logits", "compare {T}/tiny-train {T}/tiny-train --tolerance -1",
+            "--tolerance must be a finite number ≥ 0, got -1"),
     }.Select(c => new object[] { c.Name, c.Tool, c.Args, c.Error });
 
     private static string Fill(string text) => text.Replace("{T}", _tmp).Replace("{F}", Tools.Fixtures)

@@ -337,8 +337,9 @@ public sealed class PrecomputeIntegrityTests
     }
 
     [TestMethod]
-    public void ThreadCountsAreBoundedInEveryCommand()
+    public void ThreadCountsAndTheOutputAreCheckedWithOneLine()
     {
+        AssertRefused(Precompute(Tiny("")), "--out must name a directory", "an empty --out");
         string Bound(int got) => $"--threads must be between 1 and {Distill.Data.ThreadLimit.Max} (4 × the {Environment.ProcessorCount} cores), got {got}";
         AssertRefused(Precompute(Tiny(Tools.TempDir(), "--threads", "100000")), Bound(100000), "precompute-logits --threads 100000");
         AssertRefused(Precompute(Tiny(Tools.TempDir(), "--threads", "-1")), Bound(-1), "precompute-logits --threads -1");
