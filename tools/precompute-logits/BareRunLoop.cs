@@ -6,18 +6,13 @@ using Microsoft.ML.OnnxRuntime;
 namespace Distill.Tools.PrecomputeLogits;
 
 /// <summary>
-/// The bench's baseline: one ONNX Runtime session running batches that are already preprocessed, output buffers
+/// The benches' baseline: one ONNX Runtime session running batches that are already preprocessed, output buffers
 /// reused, nothing else.
 /// </summary>
-internal sealed class BareRunLoop
+internal static class BareRunLoop
 {
-    private readonly List<float[]> _batches;
-    private readonly int[] _sampleShape;
-
-    private BareRunLoop(List<float[]> batches, int[] sampleShape) { _batches = batches; _sampleShape = sampleShape; }
-
     /// <summary>The first <paramref name="n"/> samples of <paramref name="data"/>, preprocessed, in batches.</summary>
-    public static BareRunLoop Prepare(IDataset data, Preprocessing pre, int n, int batch)
+    public static List<float[]> Preprocess(IDataset data, Preprocessing pre, int n, int batch)
     {
         int size = data.SampleSize();
         var list = new List<float[]>();
@@ -29,20 +24,20 @@ internal sealed class BareRunLoop
             for (int i = 0; i < k; i++) pre.Apply(buf.AsSpan(i * size, size), data.SampleShape[0]);
             list.Add(buf);
         }
-        return new BareRunLoop(list, data.SampleShape);
+        return list;
     }
 
     /// <summary>Seconds to run every batch once through a new session of <paramref name="model"/>.</summary>
-    public double Seconds(string model, int threads, ExecutionDevice device)
+    public static double Seconds(string model, List<float[]> batches, int[] sampleShape, int threads, ExecutionDevice device)
     {
-        int sampleSize = _sampleShape.Aggregate(1, (a, c) => a * c);
+        int sampleSize = sampleShape.Aggregate(1, (a, c) => a * c);
         using var options = SessionFactory.CreateOptions(device, threads, _ => { }, out _);
         using var session = new InferenceSession(model, options);
         string input = session.InputMetadata.Keys.First(), output = session.OutputMetadata.Keys.First();
         int classes = session.OutputMetadata[output].Dimensions[1];
-        var inputs = _batches.Select(x => OrtValue.CreateTensorValueFromMemory(x,
-            new long[] { x.Length / sampleSize }.Concat(_sampleShape.Select(s => (long)s)).ToArray())).ToList();
-        var outBuf = new float[_batches[0].Length / sampleSize * classes];
+        var inputs = batches.Select(x => OrtValue.CreateTensorValueFromMemory(x,
+            new long[] { x.Length / sampleSize }.Concat(sampleShape.Select(s => (long)s)).ToArray())).ToList();
+        var outBuf = new float[batches[0].Length / sampleSize * classes];
         using var runOptions = new RunOptions();
         try
         {

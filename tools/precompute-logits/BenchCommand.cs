@@ -37,7 +37,7 @@ internal static class BenchCommand
             if (r.GetValue(limit) < 0) throw new DistillException($"--limit must be 0 (the whole split) or positive, got {r.GetValue(limit)}");
             int n = r.GetValue(limit) is > 0 and var l ? Math.Min(l, data.Count) : data.Count;
             var pre = TeacherCard.Resolve(TeacherCard.TryLoadFor(path), null, null, null);
-            var bareLoop = BareRunLoop.Prepare(data, pre, n, b);
+            var batches = BareRunLoop.Preprocess(data, pre, n, b);
             var dev = ExecutionDevice.Parse(r.GetValue(device)!);
             if (dev.Kind == "auto") throw new DistillException("bench needs an explicit --device (cpu or cuda)");
             var dir = Path.Combine(Path.GetTempPath(), $"distill-bench-{Environment.ProcessId}");
@@ -51,7 +51,7 @@ internal static class BenchCommand
             {
                 for (int i = 0; i < rounds; i++)
                 {
-                    bare.Add(n / bareLoop.Seconds(path, t, dev));
+                    bare.Add(n / BareRunLoop.Seconds(path, batches, data.SampleShape, t, dev));
                     var line = new System.Text.StringBuilder($"  round {i + 1}: bare {bare[^1]:N0} img/s");
                     foreach (var (name, encoding) in encodings)
                     {
@@ -90,5 +90,5 @@ internal static class BenchCommand
         return cmd;
     }
 
-    private static double Median(List<double> x) { var s = x.Order().ToList(); return s[s.Count / 2]; }
+    internal static double Median(List<double> x) { var s = x.Order().ToList(); return s[s.Count / 2]; }
 }
