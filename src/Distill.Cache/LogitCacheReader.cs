@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Distill.Data;
 using Parquet;
 using Parquet.Schema;
@@ -312,14 +313,18 @@ public sealed class LogitCacheReader : IDisposable
             {
                 var bytes = new byte[rows][];
                 await rg.ReadAsync(part.Half, bytes, null, ct);
+                // The rows end to end, as stored: what the checksum covers, and what is widened in one pass.
+                var stored = new byte[(long)rows * 2 * w];
                 for (int r = 0; r < rows; r++)
                 {
                     if (bytes[r] is not { } b || b.Length != 2 * w)
                         throw new DistillException($"{part.Path}: row group {g} row {r} does not hold {w} float16 logits");
-                    for (int j = 0; j < w; j++)
-                        logits[(long)r * w + j] = (float)System.Buffers.Binary.BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * j));
+                    b.CopyTo(stored, (long)r * 2 * w);
                 }
-                if (crc != null) crc[part.Half.Name] = RowGroupChecksums.Of(bytes, rows);
+                if (crc != null) crc[part.Half.Name] = RowGroupChecksums.Of(stored, stored.Length);
+                // Little-endian binary16, as on every machine .NET runs on (RowGroupChecksums relies on it too).
+                var halves = MemoryMarshal.Cast<byte, Half>(stored);
+                for (int i = 0; i < halves.Length; i++) logits[i] = (float)halves[i];
             }
             else
             {

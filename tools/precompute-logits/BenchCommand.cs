@@ -82,9 +82,11 @@ internal static class BenchCommand
             Console.WriteLine($"bare Run loop (median):      {mb:N0} img/s");
             Console.WriteLine($"precompute-logits (median):  {mo:N0} img/s");
             Console.WriteLine($"ratio precompute/bare:       {Ratio("float32"):F3}  (median of per-round ratios; goal ≥ 0.95)");
-            Console.WriteLine("encoding   img/s (median)   ÷ bare   bytes/sample   read verified ÷ unverified (goal ≥ 0.97)");
+            Console.WriteLine("encoding   img/s (median)   ÷ bare   bytes/sample");
             foreach (var (name, _) in encodings)
-                Console.WriteLine($"{name,-9} {Median(speed[name]),14:N0} {Ratio(name),8:F3} {bytes[name],14:F1} {readRatios[name],14:F3}");
+                Console.WriteLine($"{name,-9} {Median(speed[name]),14:N0} {Ratio(name),8:F3} {bytes[name],14:F1}");
+            Console.WriteLine("reading with checksums verified ÷ unverified (median of per-round ratios; goal ≥ 0.97): " +
+                string.Join(", ", encodings.Select(e => $"{e.Item1} {readRatios[e.Item1]:F3}")));
             return 0;
         });
         return cmd;
