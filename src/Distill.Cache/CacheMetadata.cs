@@ -30,7 +30,8 @@ public sealed record TeacherRef(
 /// </summary>
 public sealed record CacheMetadata
 {
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>2: sample ranges, limit and checksums (version 1 caches are refused: recompute them).</summary>
+    public const int CurrentSchemaVersion = 2;
     /// <summary>How several teachers are stored (<see cref="Ensemble"/>, besides "" for one teacher).</summary>
     public static readonly IReadOnlyList<string> EnsembleModes = new[] { "separate", "mean", "mean-prob" };
     public const string Prefix = "distill.";
@@ -80,15 +81,35 @@ public sealed record CacheMetadata
     public bool IsClassifier => Outputs.Count == 0 || Outputs[0].Shape.Length == 1;
     public long Rows { get; init; }
     public string Shard { get; init; } = "1/1";
+    /// <summary>
+    /// The <c>--limit</c> the cache was made for: the first <see cref="Limit"/> samples of the split, 0 for all of
+    /// them (a limit at or above the split's size is stored as 0).
+    /// </summary>
+    public int Limit { get; init; }
+    /// <summary>Samples the whole cache covers: [0, TotalSamples).</summary>
+    public int TotalSamples => Limit > 0 ? Limit : DatasetCount;
+    public ShardSpec ShardSpec => ShardSpec.TryParse(Shard) ?? throw new InvalidOperationException($"invalid shard '{Shard}'");
+    /// <summary>Samples [First, End) this part covers: its shard's slice of <see cref="TotalSamples"/>.</summary>
+    public (int First, int End) SampleRange => ShardSpec.Range(TotalSamples);
+    /// <summary>Rows [First, End) this part covers; rows are numbered sample × views + view.</summary>
+    public (long First, long End) RowRange => ((long)SampleRange.First * Views, (long)SampleRange.End * Views);
     public string CommandLine { get; init; } = "";
     public string CreatedUtc { get; init; } = "";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    public Dictionary<string, string> ToKeyValues()
+    public const string ChecksumsKey = Prefix + "checksums";
+    public const string MetadataChecksumKey = Prefix + "metadata_crc32c";
+
+    /// <summary>
+    /// The part file's key-value metadata: every field, the row groups' <paramref name="checksums"/> when given, and
+    /// <c>distill.metadata_crc32c</c> over all of it.
+    /// </summary>
+    public Dictionary<string, string> ToKeyValues(RowGroupChecksums? checksums = null)
     {
         var inv = CultureInfo.InvariantCulture;
-        return new Dictionary<string, string>
+        var (first, end) = SampleRange;
+        var kv = new Dictionary<string, string>
         {
             [Prefix + "schema_version"] = SchemaVersion.ToString(inv),
             [Prefix + "teacher.file"] = TeacherFile,
@@ -116,9 +137,32 @@ public sealed record CacheMetadata
             [Prefix + "task"] = Task,
             [Prefix + "rows"] = Rows.ToString(inv),
             [Prefix + "shard"] = Shard,
+            [Prefix + "limit"] = Limit.ToString(inv),
+            [Prefix + "samples.first"] = first.ToString(inv),
+            [Prefix + "samples.end"] = end.ToString(inv),
             [Prefix + "command_line"] = CommandLine,
             [Prefix + "created_utc"] = CreatedUtc,
         };
+        if (checksums != null) kv[ChecksumsKey] = checksums.ToJson();
+        kv[MetadataChecksumKey] = MetadataChecksum(kv);
+        return kv;
+    }
+
+    /// <summary>
+    /// CRC-32C (8 lowercase hex digits) of every <c>distill.*</c> pair but the checksum itself, sorted by key
+    /// (ordinal), each as UTF-8 key, a 0 byte, UTF-8 value, a 0 byte.
+    /// </summary>
+    public static string MetadataChecksum(IReadOnlyDictionary<string, string> kv)
+    {
+        uint crc = 0;
+        byte[] zero = { 0 };
+        foreach (var (key, value) in kv.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal) && p.Key != MetadataChecksumKey)
+                     .OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            crc = Crc32C.Append(Crc32C.Append(crc, System.Text.Encoding.UTF8.GetBytes(key)), zero);
+            crc = Crc32C.Append(Crc32C.Append(crc, System.Text.Encoding.UTF8.GetBytes(value)), zero);
+        }
+        return crc.ToString("x8", CultureInfo.InvariantCulture);
     }
 
     /// <summary>Parses the key-value metadata of a part file; <paramref name="source"/> names it in errors.</summary>
@@ -135,8 +179,14 @@ public sealed record CacheMetadata
         }
 
         int version = Int("schema_version");
-        if (version != CurrentSchemaVersion)
-            throw new DistillException($"{source}: cache schema version {version}, this build reads {CurrentSchemaVersion}");
+        if (version < CurrentSchemaVersion)
+            throw new DistillException($"{source}: cache schema version {version} (made before caches recorded their row ranges and checksums); this build reads version {CurrentSchemaVersion}: recompute the cache with precompute-logits --overwrite");
+        if (version > CurrentSchemaVersion)
+            throw new DistillException($"{source}: cache schema version {version} is newer than this build reads ({CurrentSchemaVersion}); update the toolkit");
+        if (!kv.TryGetValue(MetadataChecksumKey, out var recorded))
+            throw new DistillException($"{source}: not a logits cache (metadata '{MetadataChecksumKey}' missing)");
+        if (recorded != MetadataChecksum(kv))
+            throw new DistillException($"{source}: the metadata does not match its checksum ({MetadataChecksumKey}): the file was edited or is corrupt");
         var pre = Parse<PreprocessingJson>("preprocessing");
         int Optional(string key, int fallback) => kv.ContainsKey(Prefix + key) ? Int(key) : fallback;
         var meta = new CacheMetadata
@@ -165,12 +215,18 @@ public sealed record CacheMetadata
             TopK = kv.TryGetValue(Prefix + "top_k", out var tk) && int.TryParse(tk, out var k) ? k : 0,
             ClassNames = kv.GetValueOrDefault(Prefix + "classes", "") is { Length: > 0 } ? Parse<string[]>("classes") : null,
             Task = kv.GetValueOrDefault(Prefix + "task", ""),
-            Rows = long.Parse(Get("rows"), CultureInfo.InvariantCulture),
-            Shard = kv.GetValueOrDefault(Prefix + "shard", "1/1"),
+            Rows = long.TryParse(Get("rows"), NumberStyles.None, CultureInfo.InvariantCulture, out var rows) ? rows
+                : throw new DistillException($"{source}: metadata '{Prefix}rows' is not a row count"),
+            Shard = Get("shard") is var sh && ShardSpec.TryParse(sh) != null ? sh
+                : throw new DistillException($"{source}: metadata '{Prefix}shard' is not k/n"),
+            Limit = Int("limit"),
             CommandLine = kv.GetValueOrDefault(Prefix + "command_line", ""),
             CreatedUtc = kv.GetValueOrDefault(Prefix + "created_utc", ""),
         };
         meta.CheckConsistent(source);
+        var (first, end) = meta.SampleRange;
+        if (Int("samples.first") != first || Int("samples.end") != end)
+            throw new DistillException($"{source}: metadata says it covers samples {Get("samples.first")}..{Get("samples.end")}, but shard {meta.Shard} of {meta.TotalSamples} samples is {first}..{end}");
         return meta;
     }
 
@@ -178,6 +234,9 @@ public sealed record CacheMetadata
     private void CheckConsistent(string source)
     {
         if (Outputs.Count == 0) throw new DistillException($"{source}: metadata lists no outputs");
+        if (Preprocessing.Mean is not { Length: > 0 } || Preprocessing.Std is not { Length: > 0 }
+            || Preprocessing.Std.Any(v => v == 0 || !double.IsFinite(v)) || Preprocessing.Mean.Any(v => !double.IsFinite(v)) || !double.IsFinite(Preprocessing.Scale))
+            throw new DistillException($"{source}: metadata '{Prefix}preprocessing' is invalid");
         var columns = new HashSet<string>();
         foreach (var o in Outputs)
         {
@@ -192,24 +251,71 @@ public sealed record CacheMetadata
         if (ClassNames is not null && IsClassifier && ClassNames.Count != ClassCount)
             throw new DistillException($"{source}: metadata lists {ClassNames.Count} class names for {ClassCount} classes");
         if (Views < 1 || Views > 1024) throw new DistillException($"{source}: invalid views {Views}");
+        if (DatasetCount < 0 || Limit < 0 || Limit >= DatasetCount && Limit != 0)
+            throw new DistillException($"{source}: invalid limit {Limit} of {DatasetCount} samples");
         if (Ensemble != "" && !EnsembleModes.Contains(Ensemble)) throw new DistillException($"{source}: unknown ensemble mode '{Ensemble}'");
     }
 
-    /// <summary>True when two part files describe the same cache (everything but rows, shard and provenance).</summary>
-    public bool SameCacheAs(CacheMetadata o) =>
-        TeacherSha256 == o.TeacherSha256 && ClassCount == o.ClassCount && DatasetName == o.DatasetName
-        && Split == o.Split && DatasetCount == o.DatasetCount && Fingerprint == o.Fingerprint && Dtype == o.Dtype && TopK == o.TopK
-        && InputName == o.InputName && SampleShape.SequenceEqual(o.SampleShape)
-        && Preprocessing.Scale == o.Preprocessing.Scale && Preprocessing.Mean.SequenceEqual(o.Preprocessing.Mean)
-        && Preprocessing.Std.SequenceEqual(o.Preprocessing.Std)
-        && Outputs.Select(x => (x.Name, x.Column, x.Teacher, string.Join(",", x.Shape)))
-            .SequenceEqual(o.Outputs.Select(x => (x.Name, x.Column, x.Teacher, string.Join(",", x.Shape))))
-        && AllTeachers.SequenceEqual(o.AllTeachers) && Ensemble == o.Ensemble
-        && Views == o.Views && Augment == o.Augment && AugmentSeed == o.AugmentSeed
-        && (ClassNames ?? Array.Empty<string>()).SequenceEqual(o.ClassNames ?? Array.Empty<string>()) && Task == o.Task;
+    /// <summary>
+    /// What makes two caches the same request, field by field (exact value, value as shown to users): everything but
+    /// provenance (command line, time, ONNX Runtime version) and a part's own rows and shard index. The limit and the
+    /// number of shards are part of it.
+    /// </summary>
+    private IEnumerable<(string Name, string Exact, string Shown)> Identity()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string Hex(string h) => h.Length > 12 ? h[..12] + "…" : h;
+        (string, string, string) Same(string name, string value) => (name, value, value);
+        yield return ("teacher", string.Join(" + ", AllTeachers.Select(t => $"{t.File}:{t.Sha256}")),
+            string.Join(" + ", AllTeachers.Select(t => $"{t.File} (sha256 {Hex(t.Sha256)})")));
+        yield return Same("ensemble", Ensemble == "" ? "none" : Ensemble);
+        yield return Same("outputs", string.Join(", ", Outputs.Select(o => $"{o.Name} [{string.Join(",", o.Shape)}] in '{o.Column}' of teacher {o.Teacher}")));
+        yield return Same("class count", ClassCount.ToString(inv));
+        yield return Same("class names", ClassNames is null ? "none" : JsonSerializer.Serialize(ClassNames, Json));
+        yield return Same("task", Task);
+        yield return Same("dataset", DatasetName);
+        yield return Same("split", Split);
+        yield return Same("dataset size", DatasetCount.ToString(inv));
+        yield return ("dataset fingerprint", Fingerprint, Hex(Fingerprint));
+        yield return Same("sample shape", $"[{string.Join(",", SampleShape)}]");
+        yield return Same("preprocessing", JsonSerializer.Serialize(new PreprocessingJson(Preprocessing.Scale, Preprocessing.Mean, Preprocessing.Std), Json));
+        yield return Same("input", InputName);
+        yield return Same("dtype", Dtype);
+        yield return Same("top-k", TopK.ToString(inv));
+        yield return Same("views", Views.ToString(inv));
+        yield return Same("augment", Augment == "" ? "none" : Augment);
+        yield return Same("augment seed", AugmentSeed.ToString(inv));
+        yield return ("limit", Limit.ToString(inv), Limit == 0 ? $"none (all {DatasetCount} samples)" : $"{Limit} samples");
+        int n = ShardSpec.N;
+        yield return ("sharding", n.ToString(inv), n == 1 ? "unsharded" : $"{n} shards");
+    }
+
+    /// <summary>
+    /// The fields in which <paramref name="other"/> describes another cache than this one (empty: the same cache).
+    /// </summary>
+    public IReadOnlyList<MetadataDifference> Differences(CacheMetadata other) =>
+        Identity().Zip(other.Identity())
+            .Where(p => p.First.Exact != p.Second.Exact)
+            .Select(p => new MetadataDifference(p.First.Name, p.First.Shown, p.Second.Shown))
+            .ToList();
+
+    /// <summary>16 hex digits identifying the request (SHA-256 of <see cref="Identity"/>): equal for all shards of one.</summary>
+    public string IdentityKey()
+    {
+        var text = string.Join("\n", Identity().Select(f => f.Name + "=" + f.Exact));
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
+    }
 
     private sealed record PreprocessingJson(
         [property: JsonPropertyName("scale")] double Scale,
         [property: JsonPropertyName("mean")] double[] Mean,
         [property: JsonPropertyName("std")] double[] Std);
+}
+
+/// <summary>One field in which two caches differ, with its value in each (as shown to users).</summary>
+public sealed record MetadataDifference(string Field, string This, string Other)
+{
+    /// <summary>"field A vs B", listing <paramref name="diffs"/> in one line.</summary>
+    public static string Describe(IEnumerable<MetadataDifference> diffs, string thisName, string otherName) =>
+        string.Join("; ", diffs.Select(d => $"{d.Field}: {d.This} ({thisName}) vs {d.Other} ({otherName})"));
 }

@@ -3,86 +3,114 @@ using Distill.Data;
 namespace Distill.Cache;
 
 /// <summary>
-/// Writes one part of a cache so that a killed run can be resumed. Rows stream into <c>part-NNNNN.parquet.tmp</c>,
-/// renamed when complete; each row group is also written as its own small, complete Parquet file in a work folder
-/// <c>.part-NNNNN.work/</c> (temporary name, then rename). A resumed run keeps the contiguous complete segments made
-/// for the same teacher, data and shard, copies them into a new part file and continues after them; completing removes
-/// the work folder.
-/// Rows are numbered sample × views + view, so a part covers rows [FirstRow, EndRow).
+/// Streams one part of a generation (see <see cref="CacheLayout"/>) so that a killed run can be resumed: rows go into
+/// <c>part-NNNNN.parquet.tmp</c>, renamed when complete, and each row group is also written as its own small,
+/// complete file <c>.part-NNNNN.work/seg-ROW.parquet</c> (temporary name, then rename). Resuming keeps the contiguous
+/// segments from the part's first row that read back intact (checksums, rows), copies them into the new part file
+/// and continues after them. <see cref="CacheWriteSession"/> decides whether segments are kept; this class only
+/// writes. Rows are numbered sample × views + view; the part covers <see cref="CacheMetadata.RowRange"/>.
 /// </summary>
-public sealed class CachePartWriter : IAsyncDisposable
+internal sealed class CachePartWriter : IAsyncDisposable
 {
-    private readonly string _directory, _workDir;
+    private readonly string _workDir;
     private readonly CacheMetadata _metadata;
-    private readonly int _rowGroupSize, _part;
+    private readonly int _rowGroupSize;
     private long _nextRow, _correct;
     private LogitCacheWriter? _final, _segment;
 
-    /// <summary>Rows this part must hold: [FirstRow, EndRow).</summary>
-    public long FirstRow { get; }
-    public long EndRow { get; }
-    /// <summary>First row still to compute (after what a resumed run found done).</summary>
-    public long ResumeRow { get; }
-    public string WorkDirectory => _workDir;
-    public string FinalPath => Path.Combine(_directory, CacheSchema.PartName(_part));
+    public long FirstRow => _metadata.RowRange.First;
+    public long EndRow => _metadata.RowRange.End;
+    /// <summary>First row still to compute (after the segments a resumed run kept).</summary>
+    public long ResumeRow { get; private set; }
 
-    private CachePartWriter(string dir, string work, CacheMetadata meta, int rowGroupSize, int part, long first, long end, long resume)
+    private CachePartWriter(string work, CacheMetadata meta, int rowGroupSize)
     {
-        _directory = dir; _workDir = work; _metadata = meta; _rowGroupSize = rowGroupSize; _part = part;
-        FirstRow = first; EndRow = end; ResumeRow = resume; _nextRow = resume;
+        _workDir = work; _metadata = meta; _rowGroupSize = rowGroupSize;
+        ResumeRow = _nextRow = meta.RowRange.First;
     }
 
-    public static string WorkDirectoryFor(string dir, int part) => Path.Combine(dir, $".part-{part:00000}.work");
-
-    /// <summary>Row number of row <paramref name="r"/> of <paramref name="b"/>: sample × views + view.</summary>
-    public static long RowNumber(LogitBatch b, int r, int views) => b.Index[r] * views + (b.Views?[r] ?? 0);
-
     /// <summary>
-    /// Prepares part <paramref name="part"/> covering rows [first, end). With <paramref name="resume"/>, complete
-    /// segments of an interrupted run are kept; without it, their presence is an error unless
-    /// <paramref name="overwrite"/> (then they are discarded).
+    /// Starts the part of <paramref name="meta"/>'s shard in <paramref name="generation"/>; with
+    /// <paramref name="keepSegments"/> the complete segments of an interrupted run are kept, otherwise discarded.
     /// </summary>
-    public static async Task<CachePartWriter> OpenAsync(string dir, CacheMetadata meta, int part, long first, long end,
-        int rowGroupSize, bool resume, bool overwrite, CancellationToken ct = default)
+    public static async Task<CachePartWriter> OpenAsync(string generation, CacheMetadata meta, int rowGroupSize,
+        bool keepSegments, CancellationToken ct)
     {
-        try { Directory.CreateDirectory(dir); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new DistillException($"cannot create output directory {dir}: {e.Message}", e); }
-        var work = WorkDirectoryFor(dir, part);
-        var final = Path.Combine(dir, CacheSchema.PartName(part));
-        if (File.Exists(final) && !overwrite && !resume)
-            throw new DistillException($"{dir} already holds a cache (pass --overwrite to replace it)");
-        long resumeRow = first;
-        if (Directory.Exists(work))
-        {
-            if (resume) resumeRow = await KeepCompleteSegmentsAsync(work, meta, first, end, rowGroupSize, ct);
-            else if (overwrite) Directory.Delete(work, true);
-            else throw new DistillException(
-                $"{dir} holds an interrupted run ({Path.GetFileName(work)}); pass --resume to continue it or --overwrite to start over");
-        }
+        int part = meta.ShardSpec.PartIndex;
+        var work = CacheLayout.WorkDirectory(generation, part);
+        if (!keepSegments && Directory.Exists(work)) Directory.Delete(work, true);
+        var kept = keepSegments && Directory.Exists(work) ? KeepableSegments(work, meta) : new List<string>();
         try { Directory.CreateDirectory(work); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new DistillException($"cannot write to {dir}: {e.Message}", e); }
-        var writer = new CachePartWriter(dir, work, meta, rowGroupSize, part, first, end, resumeRow);
-        writer._final = await LogitCacheWriter.CreateAsync(dir, meta, overwrite: true, rowGroupSize, part, ct: ct);
-        try { await writer.CopyKeptSegmentsAsync(ct); }
+        { throw new DistillException($"cannot write to {generation}: {e.Message}", e); }
+        var writer = new CachePartWriter(work, meta, rowGroupSize);
+        writer._final = await LogitCacheWriter.CreateAsync(generation, meta, overwrite: true, rowGroupSize, part, ct: ct);
+        try { await writer.CopyKeptSegmentsAsync(kept, ct); }
         catch { await writer._final.DisposeAsync(); throw; }
         return writer;
     }
 
-    // A resumed run: what the interrupted one finished goes into the new part file first.
-    private async Task CopyKeptSegmentsAsync(CancellationToken ct)
+    // Segments named for consecutive rows from the part's first; the first one out of sequence and everything after
+    // it are deleted (recomputed). Whether their contents are intact is checked as they are copied.
+    private static List<string> KeepableSegments(string work, CacheMetadata meta)
     {
-        foreach (var file in Directory.GetFiles(_workDir, "seg-*.parquet").Order(StringComparer.Ordinal))
+        foreach (var tmp in Directory.GetFiles(work, "*" + CacheSchema.TempSuffix)) File.Delete(tmp);
+        var kept = new List<string>();
+        long next = meta.RowRange.First;
+        bool broken = false;
+        foreach (var file in Directory.GetFiles(work, CacheLayout.SegmentPattern).Order(StringComparer.Ordinal))
         {
-            using var seg = await LogitCacheReader.OpenAsync(file, ct);
-            for (int g = 0; g < seg.RowGroupCount; g++)
+            if (!broken && Path.GetFileName(file) == CacheLayout.SegmentName(next) && SegmentRows(file) is long rows and > 0)
             {
-                var b = await seg.ReadRowGroupAsync(g, ct);
+                kept.Add(file);
+                next += rows;
+                continue;
+            }
+            broken = true;
+            File.Delete(file);
+        }
+        return kept;
+    }
+
+    private static long? SegmentRows(string file)
+    {
+        try { return LogitCacheReader.ReadMetadataAsync(file).GetAwaiter().GetResult().Rows; }
+        catch (DistillException) { return null; }
+    }
+
+    // What the interrupted run finished goes into the new part file first. A segment that does not read back whole
+    // (checksums, row numbers, made for this very part) ends the kept run: it and everything after are recomputed.
+    private async Task CopyKeptSegmentsAsync(List<string> segments, CancellationToken ct)
+    {
+        for (int s = 0; s < segments.Count; s++)
+        {
+            var batches = await TryReadSegmentAsync(segments[s], ct);
+            if (batches == null || batches.Sum(b => (long)b.Rows) is var rows && (rows != _rowGroupSize && _nextRow + rows != EndRow))
+            {
+                foreach (var rest in segments.Skip(s)) File.Delete(rest);
+                break;
+            }
+            foreach (var b in batches)
+            {
                 CountCorrect(b);
                 await _final!.WriteAsync(b, ct);
+                _nextRow += b.Rows;
             }
         }
+        ResumeRow = _nextRow;
+    }
+
+    private async Task<List<LogitBatch>?> TryReadSegmentAsync(string file, CancellationToken ct)
+    {
+        try
+        {
+            using var seg = await LogitCacheReader.OpenSegmentAsync(file, _nextRow, ct);
+            if (seg.Metadata.Differences(_metadata).Count > 0 || seg.Metadata.Shard != _metadata.Shard) return null;
+            var batches = new List<LogitBatch>();
+            for (int g = 0; g < seg.RowGroupCount; g++) batches.Add(await seg.ReadRowGroupAsync(g, ct));
+            return batches;
+        }
+        catch (DistillException) { return null; }
     }
 
     private void CountCorrect(LogitBatch b)
@@ -92,43 +120,7 @@ public sealed class CachePartWriter : IAsyncDisposable
             if (b.RowArgMax(r) == b.Labels[r]) _correct++;
     }
 
-    private static string SegmentName(long firstRow) => $"seg-{firstRow:000000000000}.parquet";
-
-    // Keeps the longest run of valid segments from `first`; anything after a gap or a bad segment is recomputed.
-    private static async Task<long> KeepCompleteSegmentsAsync(string work, CacheMetadata meta, long first, long end,
-        int rowGroupSize, CancellationToken ct)
-    {
-        long next = first;
-        bool broken = false;
-        foreach (var file in Directory.GetFiles(work, "seg-*.parquet").Order(StringComparer.Ordinal))
-        {
-            if (!broken)
-            {
-                try
-                {
-                    using var seg = await LogitCacheReader.OpenAsync(file, ct);
-                    var m = seg.Metadata;
-                    if (!m.SameCacheAs(meta) || m.Shard != meta.Shard)
-                        throw new DistillException(
-                            $"{work} was left by a run with another teacher, data or shard; pass --overwrite to start over");
-                    var b = await seg.ReadRowGroupAsync(0, ct);
-                    if (Path.GetFileName(file) == SegmentName(next) && b.Rows > 0 && RowNumber(b, 0, meta.Views) == next
-                        && (b.Rows == rowGroupSize || next + b.Rows == end))
-                    {
-                        next += b.Rows;
-                        continue;
-                    }
-                }
-                catch (DistillException e) when (!e.Message.Contains("--overwrite")) { /* unreadable: recompute */ }
-                broken = true;
-            }
-            File.Delete(file);
-        }
-        foreach (var tmp in Directory.GetFiles(work, "*" + CacheSchema.TempSuffix)) File.Delete(tmp);
-        return next;
-    }
-
-    /// <summary>Appends the rows of <paramref name="b"/> in row order, starting at <see cref="ResumeRow"/>.</summary>
+    /// <summary>Appends the rows of <paramref name="b"/>, the next rows of the part in order.</summary>
     public async Task WriteAsync(LogitBatch b, CancellationToken ct = default)
     {
         await _final!.WriteAsync(b, ct);
@@ -136,11 +128,11 @@ public sealed class CachePartWriter : IAsyncDisposable
         for (int done = 0; done < b.Rows;)
         {
             _segment ??= await LogitCacheWriter.CreateAsync(_workDir, _metadata, overwrite: true, _rowGroupSize,
-                ct: ct, fileName: SegmentName(_nextRow));
+                ct: ct, fileName: CacheLayout.SegmentName(_nextRow), rows: (_nextRow, Math.Min(_nextRow + _rowGroupSize, EndRow)));
             int n = (int)Math.Min(b.Rows - done, _rowGroupSize - _segment.RowsAccepted);
             await _segment.WriteAsync(Slice(b, done, n), ct);
             done += n; _nextRow += n;
-            if (_segment.RowsAccepted == _rowGroupSize) await CloseSegmentAsync(ct);
+            if (_segment.RowsAccepted == _rowGroupSize || _nextRow == EndRow) await CloseSegmentAsync(ct);
         }
     }
 
@@ -168,14 +160,12 @@ public sealed class CachePartWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Completes the part file (fsync, rename) and removes the work folder. Returns the final path and the number of
-    /// rows whose argmax equals their label.
+    /// Completes the part file (fsync, rename) and removes the work folder. Returns the part's path and the number
+    /// of rows whose argmax equals their label.
     /// </summary>
     public async Task<(string Path, long Correct)> CompleteAsync(CancellationToken ct = default)
     {
         await CloseSegmentAsync(ct);
-        if (_nextRow != EndRow)
-            throw new InvalidOperationException($"part {_part} has rows up to {_nextRow}, expected {EndRow}");
         var path = await _final!.CompleteAsync(ct);
         Directory.Delete(_workDir, true);
         return (path, _correct);

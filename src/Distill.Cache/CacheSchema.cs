@@ -12,9 +12,12 @@ public static class CacheSchema
     public const string CropXColumn = "aug_crop_x";
     public const string CropYColumn = "aug_crop_y";
     public const string FlipColumn = "aug_flip";
+    public const string TopIndexColumn = "topk_index";
+    public const string TopLogitsColumn = "topk_logits";
+    public const string LogSumExpColumn = "logsumexp";
     /// <summary>Names an extra output column may not take.</summary>
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>
-        { IndexColumn, LabelColumn, LogitsColumn, ViewColumn, CropXColumn, CropYColumn, FlipColumn, "topk_index", "topk_logits", "logsumexp" };
+        { IndexColumn, LabelColumn, LogitsColumn, ViewColumn, CropXColumn, CropYColumn, FlipColumn, TopIndexColumn, TopLogitsColumn, LogSumExpColumn };
     public const string PartPattern = "part-*.parquet";
     public const string TempSuffix = ".tmp";
 
@@ -27,9 +30,9 @@ public static class CacheSchema
     public static DataField<int> CropY { get; } = new(CropYColumn);
     public static DataField<int> Flip { get; } = new(FlipColumn);
     public static DataField<byte[]> HalfLogits { get; } = new(LogitsColumn);
-    public static DataField<double> LogSumExp { get; } = new("logsumexp");
-    public static ListField TopIndex() => new("topk_index", new DataField<int>("element"));
-    public static ListField TopLogits() => new("topk_logits", new DataField<float>("element"));
+    public static DataField<double> LogSumExp { get; } = new(LogSumExpColumn);
+    public static ListField TopIndex() => new(TopIndexColumn, new DataField<int>("element"));
+    public static ListField TopLogits() => new(TopLogitsColumn, new DataField<float>("element"));
 
     // Standard 3-level LIST<FLOAT> (element "element"), which DuckDB, pyarrow and Spark read as an array.
     public static ListField Logits(string column = LogitsColumn) => new(column, new DataField<float>("element"));

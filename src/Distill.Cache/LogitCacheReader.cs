@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Distill.Data;
 using Parquet;
 using Parquet.Schema;
@@ -7,23 +8,35 @@ namespace Distill.Cache;
 
 /// <summary>
 /// Reads a logits cache directory (docs/cache-format.md) row group by row group. Opening validates every part file
-/// (schema, metadata, row counts, agreement between parts); any problem is a <see cref="DistillException"/> naming
-/// the file. Thread-safe: row groups of the same file are read one at a time.
+/// (schema, metadata and its checksum, row counts) and the parts together (they are one cache, and cover every sample
+/// of its range exactly once); reading checks each row group's columns against their checksums and each row's
+/// <c>index</c> (and view) against its place. Any problem is a one-line <see cref="DistillException"/> naming the file.
+/// Thread-safe: row groups of the same file are read one at a time.
 /// </summary>
 public sealed class LogitCacheReader : IDisposable
 {
-    private sealed record Part(string Path, FileStream Stream, ParquetReader Reader, CacheMetadata Metadata, DataField Index,
-        DataField? Label, DataField? Logits, DataField? Half, DataField? TopIndex, DataField? TopLogits,
-        DataField? LogSumExp, DataField[]? ViewFields, DataField[] Extra, SemaphoreSlim Gate);
+    private sealed record Part(string Path, FileStream Stream, ParquetReader Reader, CacheMetadata Metadata,
+        RowGroupChecksums Checksums, DataField Index, DataField? Label, DataField? Logits, DataField? Half,
+        DataField? TopIndex, DataField? TopLogits, DataField? LogSumExp, DataField[]? ViewFields, DataField[] Extra,
+        SemaphoreSlim Gate);
 
     private readonly List<Part> _parts;
+    // FirstRow: the row number (sample × views + view) the group's first row must have.
     private readonly List<(int Part, int Group, int Rows, long FirstRow)> _groups;
 
     public string Directory { get; }
+    /// <summary>The whole cache's metadata: shard 1/1, all its rows.</summary>
     public CacheMetadata Metadata { get; }
+    /// <summary>The metadata of each part file, in file order (their shard and rows).</summary>
+    public IReadOnlyList<CacheMetadata> PartMetadata => _parts.Select(p => p.Metadata).ToList();
     public long RowCount { get; }
     public int RowGroupCount => _groups.Count;
     public IReadOnlyList<string> Files => _parts.Select(p => p.Path).ToList();
+    /// <summary>
+    /// Whether <see cref="ReadRowGroupAsync"/> checks every column against its checksum (default). Only for
+    /// measuring what the check costs (precompute-logits bench).
+    /// </summary>
+    public bool VerifyChecksums { get; set; } = true;
 
     private LogitCacheReader(string dir, List<Part> parts, List<(int, int, int, long)> groups, CacheMetadata meta, long rows)
     {
@@ -64,64 +77,126 @@ public sealed class LogitCacheReader : IDisposable
     /// <summary>Rows in row group <paramref name="group"/>.</summary>
     public int RowGroupRows(int group) => _groups[group].Rows;
 
-    /// <summary>Opens a cache directory (or a single part file).</summary>
+    /// <summary>Opens a cache directory.</summary>
     public static LogitCacheReader Open(string path) => OpenAsync(path).GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Opens the cache directory <paramref name="path"/>. A cache is always a directory: a part file or a resume
+    /// segment given alone is refused, since it cannot show that the rows it belongs with are all there.
+    /// </summary>
     public static async Task<LogitCacheReader> OpenAsync(string path, CancellationToken ct = default)
     {
-        string[] files;
-        if (File.Exists(path)) files = new[] { path };
-        else if (System.IO.Directory.Exists(path))
-            files = System.IO.Directory.GetFiles(path, CacheSchema.PartPattern).Order(StringComparer.Ordinal).ToArray();
-        else throw new DistillException($"cache {path} not found");
+        if (File.Exists(path))
+            throw new DistillException($"cache {path} is a file; a cache is the directory that holds its part-*.parquet files{(Path.GetFileName(path).StartsWith("part-", StringComparison.Ordinal) ? $" ({Path.GetDirectoryName(Path.GetFullPath(path))})" : "")}");
+        if (!System.IO.Directory.Exists(path)) throw new DistillException($"cache {path} not found");
+        var files = CacheLayout.Parts(path);
         if (files.Length == 0)
         {
-            bool partial = System.IO.Directory.GetFiles(path, "*" + CacheSchema.TempSuffix).Length > 0
-                || System.IO.Directory.GetDirectories(path, ".part-*.work").Length > 0;
-            throw new DistillException(partial
-                ? $"cache {path} is incomplete (only unfinished .tmp files; rerun precompute-logits, with --resume if supported)"
+            var running = CacheLayout.DescribeRunsInProgress(path);
+            throw new DistillException(running != ""
+                ? $"cache {path} is incomplete: a precompute-logits run is in progress or was interrupted ({running}); finish it with --resume"
                 : $"cache {path} holds no part-*.parquet files");
         }
 
         var parts = new List<Part>();
-        var groups = new List<(int, int, int, long)>();
-        CacheMetadata? first = null;
-        var shards = new List<string>();
-        long total = 0;
         try
         {
-            foreach (var file in files)
-            {
-                var part = await OpenPartAsync(file, ct);
-                parts.Add(part);
-                var meta = part.Metadata;
-                if (first != null && !first.SameCacheAs(meta))
-                    throw new DistillException($"{file}: part belongs to a different cache than {files[0]} (teacher, data or shape differ)");
-                first ??= meta;
-                shards.Add(meta.Shard);
-                long fileRows = 0;
-                for (int g = 0; g < part.Reader.RowGroupCount; g++)
-                {
-                    int rows = checked((int)part.Reader.RowGroups[g].RowCount);
-                    groups.Add((parts.Count - 1, g, rows, total + fileRows));
-                    fileRows += rows;
-                }
-                if (fileRows != meta.Rows)
-                    throw new DistillException($"{file}: holds {fileRows} rows but its metadata says {meta.Rows}");
-                total += fileRows;
-            }
-            if (!File.Exists(path)) CheckShards(path, files.ToList(), shards);
+            foreach (var file in files) parts.Add(await OpenPartAsync(file, segment: false, ct));
+            CheckOneCache(path, parts);
         }
         catch (Exception e)
         {
-            foreach (var p in parts) { Close(p.Reader); p.Stream.Dispose(); }
+            foreach (var p in parts) Close(p);
             if (e is DistillException) throw;
-            throw new DistillException($"{path}: not a readable logits cache ({e.GetType().Name}: {e.Message})", e);
+            throw new DistillException($"{path}: not a readable logits cache ({e.Message})", e);
         }
-        return new LogitCacheReader(path, parts, groups, first! with { Rows = total, Shard = "1/1" }, total);
+        var first = parts[0].Metadata;
+        var groups = new List<(int, int, int, long)>();
+        foreach (var (part, i) in parts.Select((p, i) => (p, i)))
+        {
+            long row = part.Metadata.RowRange.First;
+            for (int g = 0; g < part.Reader.RowGroupCount; g++)
+            {
+                int rows = (int)part.Checksums.Rows(g);
+                groups.Add((i, g, rows, row));
+                row += rows;
+            }
+        }
+        long total = parts.Sum(p => p.Metadata.Rows);
+        return new LogitCacheReader(path, parts, groups, first with { Rows = total, Shard = "1/1" }, total);
     }
 
-    private static async Task<Part> OpenPartAsync(string file, CancellationToken ct)
+    /// <summary>
+    /// Opens one resume segment of a run in progress, whose rows start at row <paramref name="firstRow"/> (default:
+    /// the row its name gives). Only the write session (and tests) do this; users always open a directory.
+    /// </summary>
+    internal static async Task<LogitCacheReader> OpenSegmentAsync(string file, long? firstRow = null, CancellationToken ct = default)
+    {
+        long row = firstRow ?? CacheLayout.SegmentFirstRow(file)
+            ?? throw new DistillException($"{file}: not a resume segment (named seg-ROW.parquet)");
+        var part = await OpenPartAsync(file, segment: true, ct);
+        var groups = new List<(int, int, int, long)>();
+        for (int g = 0; g < part.Reader.RowGroupCount; g++)
+        {
+            int rows = (int)part.Checksums.Rows(g);
+            groups.Add((0, g, rows, row));
+            row += rows;
+        }
+        return new LogitCacheReader(file, new List<Part> { part }, groups, part.Metadata, part.Metadata.Rows);
+    }
+
+    /// <summary>The metadata of one part or segment file (its footer only).</summary>
+    internal static async Task<CacheMetadata> ReadMetadataAsync(string file, CancellationToken ct = default)
+    {
+        var part = await OpenPartAsync(file, segment: true, ct);
+        Close(part);
+        return part.Metadata;
+    }
+
+    // The parts must be one cache: each where its name says, together covering [0, TotalSamples) exactly once, all
+    // made by the same request.
+    private static void CheckOneCache(string path, List<Part> parts)
+    {
+        foreach (var p in parts)
+            if (Path.GetFileName(p.Path) != CacheSchema.PartName(p.Metadata.ShardSpec.PartIndex))
+                throw new DistillException($"{p.Path}: holds shard {p.Metadata.Shard} but is not named {CacheSchema.PartName(p.Metadata.ShardSpec.PartIndex)}");
+        var first = parts[0].Metadata;
+        if (parts.All(p => p.Metadata.ShardSpec.N == first.ShardSpec.N && p.Metadata.TotalSamples == first.TotalSamples))
+        {
+            var missing = Enumerable.Range(1, first.ShardSpec.N).Except(parts.Select(p => p.Metadata.ShardSpec.K)).ToList();
+            if (missing.Count > 0)
+                throw new DistillException($"cache {path} is incomplete: shard(s) {string.Join(", ", missing.Select(k => $"{k}/{first.ShardSpec.N}"))} missing");
+        }
+        else CheckCoverage(path, parts);
+        foreach (var p in parts.Skip(1))
+            if (first.Differences(p.Metadata) is { Count: > 0 } diffs)
+                throw new DistillException($"cache {path} mixes parts of different caches: {MetadataDifference.Describe(diffs, Path.GetFileName(parts[0].Path), Path.GetFileName(p.Path))}");
+    }
+
+    // Parts of different shardings or limits: walk their sample ranges in order and name the first sample that no
+    // part holds (a gap) or that two parts hold (a duplicate).
+    private static void CheckCoverage(string path, List<Part> parts)
+    {
+        string Describe(Part p) => $"{Path.GetFileName(p.Path)} holds samples {p.Metadata.SampleRange.First}..{p.Metadata.SampleRange.End - 1} (shard {p.Metadata.Shard} of {p.Metadata.TotalSamples})";
+        int next = 0;
+        Part? previous = null;
+        foreach (var p in parts.OrderBy(p => p.Metadata.SampleRange.First).ThenBy(p => p.Metadata.SampleRange.End))
+        {
+            var (start, end) = p.Metadata.SampleRange;
+            if (start == end) continue;
+            if (start > next)
+                throw new DistillException($"cache {path} does not hold every sample exactly once: samples {next}..{start - 1} are in no part (a gap; {(previous == null ? "" : Describe(previous) + ", ")}{Describe(p)})");
+            if (start < next)
+                throw new DistillException($"cache {path} does not hold every sample exactly once: sample {start} is in two parts (a duplicate; {Describe(previous!)}, {Describe(p)})");
+            next = end;
+            previous = p;
+        }
+        int total = parts.Max(p => p.Metadata.TotalSamples);
+        if (next < total)
+            throw new DistillException($"cache {path} does not hold every sample exactly once: samples {next}..{total - 1} are in no part (a gap{(previous == null ? "" : "; " + Describe(previous))})");
+    }
+
+    private static async Task<Part> OpenPartAsync(string file, bool segment, CancellationToken ct)
     {
         FileStream stream;
         try { stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
@@ -152,9 +227,9 @@ public sealed class LogitCacheReader : IDisposable
                         : throw new DistillException($"{file}: wrong schema (no BYTE_ARRAY column 'logits')");
                     break;
                 case "topk":
-                    topIndex = Need(List("topk_index", typeof(int)), "LIST<INT32> column 'topk_index'");
-                    topLogits = Need(List("topk_logits", typeof(float)), "LIST<FLOAT> column 'topk_logits'");
-                    lse = Need(Scalar("logsumexp", typeof(double)), "DOUBLE column 'logsumexp'");
+                    topIndex = Need(List(CacheSchema.TopIndexColumn, typeof(int)), "LIST<INT32> column 'topk_index'");
+                    topLogits = Need(List(CacheSchema.TopLogitsColumn, typeof(float)), "LIST<FLOAT> column 'topk_logits'");
+                    lse = Need(Scalar(CacheSchema.LogSumExpColumn, typeof(double)), "DOUBLE column 'logsumexp'");
                     if (meta.TopK <= 0 || meta.TopK > meta.ClassCount) throw new DistillException($"{file}: invalid top_k {meta.TopK}");
                     break;
                 default: logits = Need(List(CacheSchema.LogitsColumn, typeof(float)), "LIST<FLOAT> column 'logits'"); break;
@@ -166,44 +241,52 @@ public sealed class LogitCacheReader : IDisposable
                     .Select(c => Need(Scalar(c, typeof(int)), $"INT32 column '{c}'")).ToArray()
                 : null;
             var extra = meta.Outputs.Skip(1).Select(o => Need(List(o.Column, typeof(float)), $"LIST<FLOAT> column '{o.Column}'")).ToArray();
-            DataField? label = Scalar(CacheSchema.LabelColumn, typeof(int));
-            if (meta.HasLabels && label == null) throw new DistillException($"{file}: wrong schema (no INT32 column 'label')");
-            return new Part(file, stream, reader, meta, index, label, logits, half, topIndex, topLogits, lse, views, extra,
-                new SemaphoreSlim(1));
+            DataField? label = meta.HasLabels ? Need(Scalar(CacheSchema.LabelColumn, typeof(int)), "INT32 column 'label'") : null;
+            var checksums = reader.CustomMetadata.TryGetValue(CacheMetadata.ChecksumsKey, out var json)
+                ? RowGroupChecksums.Parse(json, file)
+                : throw new DistillException($"{file}: not a logits cache (metadata '{CacheMetadata.ChecksumsKey}' missing)");
+            // Every column handed out is checksummed, and nothing else is claimed to be.
+            var read = new[] { index, label }.Concat(views ?? Array.Empty<DataField>()).OfType<DataField>().Select(f => f.Name)
+                .Concat(topIndex == null ? new[] { CacheSchema.LogitsColumn } : new[] { CacheSchema.TopIndexColumn, CacheSchema.TopLogitsColumn, CacheSchema.LogSumExpColumn })
+                .Concat(meta.Outputs.Skip(1).Select(o => o.Column)).ToHashSet();
+            if (!read.SetEquals(checksums.Columns))
+                throw new DistillException($"{file}: metadata '{CacheMetadata.ChecksumsKey}' covers columns [{string.Join(", ", checksums.Columns)}], the file holds [{string.Join(", ", read)}]");
+            if (checksums.Count != reader.RowGroupCount)
+                throw new DistillException($"{file}: holds {reader.RowGroupCount} row groups but checksums for {checksums.Count}");
+            long fileRows = 0;
+            for (int g = 0; g < reader.RowGroupCount; g++)
+            {
+                if (reader.RowGroups[g].RowCount != checksums.Rows(g))
+                    throw new DistillException($"{file}: row group {g} holds {reader.RowGroups[g].RowCount} rows but its checksum entry {checksums.Rows(g)}");
+                fileRows += reader.RowGroups[g].RowCount;
+            }
+            if (fileRows != meta.Rows)
+                throw new DistillException($"{file}: holds {fileRows} rows but its metadata says {meta.Rows}");
+            var (firstRow, endRow) = meta.RowRange;
+            if (!segment && fileRows != endRow - firstRow)
+                throw new DistillException($"{file}: holds {fileRows} rows, but shard {meta.Shard} of {meta.TotalSamples} samples × {meta.Views} views is {endRow - firstRow} rows");
+            return new Part(file, stream, reader, meta, checksums, index, label, logits, half, topIndex, topLogits, lse,
+                views, extra, new SemaphoreSlim(1));
         }
         catch (Exception e)
         {
             if (reader != null) Close(reader);
             stream.Dispose();
             if (e is DistillException) throw;
-            throw new DistillException($"{file}: not a readable Parquet file ({e.GetType().Name}: {e.Message})", e);
+            throw new DistillException($"{file}: not a readable Parquet file ({e.Message})", e);
         }
     }
 
-    // A sharded cache is usable only when every shard's part is there (each shard writes part-{k-1}).
-    private static void CheckShards(string path, List<string> files, List<string> shards)
-    {
-        var specs = shards.Select(ShardSpec.Parse).ToList();
-        int n = specs[0].N;
-        if (specs.Any(s => s.N != n))
-            throw new DistillException($"cache {path} mixes parts of different shardings ({string.Join(", ", shards)})");
-        var present = specs.Select(s => s.K).ToHashSet();
-        if (present.Count != specs.Count)
-            throw new DistillException($"cache {path} holds the same shard twice");
-        var missing = Enumerable.Range(1, n).Where(k => !present.Contains(k)).ToList();
-        if (missing.Count > 0)
-            throw new DistillException($"cache {path} is incomplete: shard(s) {string.Join(", ", missing.Select(k => $"{k}/{n}"))} missing");
-        for (int i = 0; i < files.Count; i++)
-            if (System.IO.Path.GetFileName(files[i]) != CacheSchema.PartName(specs[i].PartIndex) && files.Count > 1)
-                throw new DistillException($"{files[i]}: holds shard {specs[i]} but is not named {CacheSchema.PartName(specs[i].PartIndex)}");
-    }
-
-    /// <summary>Reads row group <paramref name="group"/> (0 ≤ group &lt; RowGroupCount, across all parts).</summary>
+    /// <summary>
+    /// Reads row group <paramref name="group"/> (0 ≤ group &lt; RowGroupCount, across all parts), checking its
+    /// columns against their checksums and every row's index (and view) against the row's place in the cache.
+    /// </summary>
     public async Task<LogitBatch> ReadRowGroupAsync(int group, CancellationToken ct = default)
     {
-        var (p, g, rows, _) = _groups[group];
+        var (p, g, rows, firstRow) = _groups[group];
         var part = _parts[p];
         int c = Metadata.ClassCount, w = Metadata.Width;
+        var crc = VerifyChecksums ? new Dictionary<string, uint>() : null;
         await part.Gate.WaitAsync(ct);
         try
         {
@@ -212,12 +295,12 @@ public sealed class LogitCacheReader : IDisposable
                 throw new DistillException($"{part.Path}: row group {g} claims {rows} rows × {values / Math.Max(rows, 1)} values (corrupt?)");
             using var rg = part.Reader.OpenRowGroupReader(g);
             var index = new long[rows];
-            await rg.ReadRawAsync<long>(part.Index, index, null, null, ct);
+            await ReadScalarsAsync(rg, part.Index, index, crc, ct);
             int[]? labels = null;
-            if (part.Label != null) await rg.ReadRawAsync<int>(part.Label, labels = new int[rows], null, null, ct);
+            if (part.Label != null) await ReadScalarsAsync(rg, part.Label, labels = new int[rows], crc, ct);
             var viewColumns = new int[part.ViewFields?.Length ?? 0][];
             for (int v = 0; v < viewColumns.Length; v++)
-                await rg.ReadRawAsync<int>(part.ViewFields![v], viewColumns[v] = new int[rows], null, null, ct);
+                await ReadScalarsAsync(rg, part.ViewFields![v], viewColumns[v] = new int[rows], crc, ct);
             var logits = new float[(long)rows * w];
             int k = 0;
             int[]? topIndex = null;
@@ -225,18 +308,23 @@ public sealed class LogitCacheReader : IDisposable
             double[]? lse = null;
             if (part.Logits != null)
                 // Every row holds exactly C logits, so the list's values are one contiguous row-major block.
-                await ReadFullListsAsync(rg, part.Logits, logits, w, part.Path, g, ct);
+                await ReadFullListsAsync(rg, part.Logits, CacheSchema.LogitsColumn, logits, w, part.Path, g, crc, ct);
             else if (part.Half != null)
             {
                 var bytes = new byte[rows][];
                 await rg.ReadAsync(part.Half, bytes, null, ct);
+                // The rows end to end, as stored: what the checksum covers, and what is widened in one pass.
+                var stored = new byte[(long)rows * 2 * w];
                 for (int r = 0; r < rows; r++)
                 {
                     if (bytes[r] is not { } b || b.Length != 2 * w)
                         throw new DistillException($"{part.Path}: row group {g} row {r} does not hold {w} float16 logits");
-                    for (int j = 0; j < w; j++)
-                        logits[(long)r * w + j] = (float)System.Buffers.Binary.BinaryPrimitives.ReadHalfLittleEndian(b.AsSpan(2 * j));
+                    b.CopyTo(stored, (long)r * 2 * w);
                 }
+                if (crc != null) crc[part.Half.Name] = RowGroupChecksums.Of(stored, stored.Length);
+                // Little-endian binary16, as on every machine .NET runs on (RowGroupChecksums relies on it too).
+                var halves = MemoryMarshal.Cast<byte, Half>(stored);
+                for (int i = 0; i < halves.Length; i++) logits[i] = (float)halves[i];
             }
             else
             {
@@ -244,25 +332,30 @@ public sealed class LogitCacheReader : IDisposable
                 topIndex = new int[rows * k];
                 topLogits = new float[rows * k];
                 lse = new double[rows];
-                await ReadFullListsAsync(rg, part.TopIndex!, topIndex, k, part.Path, g, ct);
-                await ReadFullListsAsync(rg, part.TopLogits!, topLogits, k, part.Path, g, ct);
-                await rg.ReadRawAsync<double>(part.LogSumExp!, lse, null, null, ct);
+                await ReadFullListsAsync(rg, part.TopIndex!, CacheSchema.TopIndexColumn, topIndex, k, part.Path, g, crc, ct);
+                await ReadFullListsAsync(rg, part.TopLogits!, CacheSchema.TopLogitsColumn, topLogits, k, part.Path, g, crc, ct);
+                await ReadScalarsAsync(rg, part.LogSumExp!, lse, crc, ct);
+            }
+            var extra = new float[part.Extra.Length][];
+            for (int j = 0; j < extra.Length; j++)
+            {
+                var o = Metadata.Outputs[j + 1];
+                await ReadFullListsAsync(rg, part.Extra[j], o.Column, extra[j] = new float[(long)rows * o.Width], o.Width, part.Path, g, crc, ct);
+            }
+            // The checksums first: a mismatch is corruption, whatever the values would say.
+            if (crc != null) part.Checksums.Verify(g, crc, part.Path);
+            CheckRowNumbers(index, viewColumns.ElementAtOrDefault(0), firstRow, part.Path, g);
+            if (topIndex != null)
                 for (int r = 0; r < rows; r++)
                 {
                     for (int j = 0; j < k; j++)
                         if ((uint)topIndex[r * k + j] >= (uint)c)
                             throw new DistillException($"{part.Path}: row group {g} holds class {topIndex[r * k + j]} outside [0, {c})");
-                    TopK.Complete(topIndex.AsSpan(r * k, k), topLogits.AsSpan(r * k, k), lse[r], logits.AsSpan(r * c, c));
+                    TopK.Complete(topIndex.AsSpan(r * k, k), topLogits.AsSpan(r * k, k), lse![r], logits.AsSpan(r * c, c));
                 }
-            }
             CheckFinite(logits, w, "logits", index, part.Path, g);
-            var extra = new float[part.Extra.Length][];
             for (int j = 0; j < extra.Length; j++)
-            {
-                var o = Metadata.Outputs[j + 1];
-                await ReadFullListsAsync(rg, part.Extra[j], extra[j] = new float[(long)rows * o.Width], o.Width, part.Path, g, ct);
-                CheckFinite(extra[j], o.Width, $"'{o.Column}' values", index, part.Path, g);
-            }
+                CheckFinite(extra[j], Metadata.Outputs[j + 1].Width, $"'{Metadata.Outputs[j + 1].Column}' values", index, part.Path, g);
             if (labels != null)
                 foreach (var y in labels)
                     if ((uint)y >= (uint)c) throw new DistillException($"{part.Path}: row group {g} holds label {y} outside [0, {c})");
@@ -277,9 +370,26 @@ public sealed class LogitCacheReader : IDisposable
         }
         catch (Exception e) when (e is not DistillException and not OperationCanceledException)
         {
-            throw new DistillException($"{part.Path}: corrupt row group {g} ({e.GetType().Name}: {e.Message})", e);
+            throw new DistillException($"{part.Path}: row group {g} is corrupt ({e.Message})", e);
         }
         finally { part.Gate.Release(); }
+    }
+
+    // Row r of a group must be row firstRow + r of the cache: sample (firstRow + r) / views, view (firstRow + r) % views.
+    // The first row that is not names the offending index: a smaller one is a duplicate (or out of order), a larger
+    // one follows a gap.
+    private void CheckRowNumbers(long[] index, int[]? views, long firstRow, string path, int group)
+    {
+        int v = Metadata.Views;
+        for (int r = 0; r < index.Length; r++)
+        {
+            long expected = firstRow + r, actual = index[r] * v + (views?[r] ?? 0);
+            if (actual == expected) continue;
+            string Row(long row) => v > 1 ? $"index {row / v} view {row % v}" : $"index {row}";
+            string at = views != null && (uint)views[r] >= (uint)v ? $"index {index[r]} view {views[r]}" : Row(actual);
+            throw new DistillException(
+                $"{path}: row group {group} row {r} holds {at} where {Row(expected)} belongs ({(actual < expected ? "a duplicate or out of order" : "a gap")}; first offending index {index[r]})");
+        }
     }
 
     /// <summary>All row groups in order.</summary>
@@ -320,14 +430,23 @@ public sealed class LogitCacheReader : IDisposable
             if ((uint)v >= (uint)count) throw new DistillException($"{path}: row group {group} holds view {v} outside [0, {count})");
     }
 
-    private static async Task ReadFullListsAsync<T>(ParquetRowGroupReader rg, DataField field, T[] values, int width,
-        string path, int group, CancellationToken ct) where T : struct
+    private static async Task ReadScalarsAsync<T>(ParquetRowGroupReader rg, DataField field, T[] values,
+        Dictionary<string, uint>? crc, CancellationToken ct) where T : unmanaged
+    {
+        await rg.ReadRawAsync<T>(field, values, null, null, ct);
+        if (crc != null) crc[field.Name] = RowGroupChecksums.Of(values, values.Length);
+    }
+
+    // `field` is the list's element; `column` the list column's name (what its checksum is recorded under).
+    private static async Task ReadFullListsAsync<T>(ParquetRowGroupReader rg, DataField field, string column, T[] values,
+        int width, string path, int group, Dictionary<string, uint>? crc, CancellationToken ct) where T : unmanaged
     {
         var levels = new int[values.Length];
         var repetitions = new int[values.Length];
         await rg.ReadRawAsync<T>(field, values, levels, repetitions, ct);
         if (!WholeRows(levels, repetitions, width))
-            throw new DistillException($"{path}: row group {group} does not hold {width} values in every row of '{field.Name}'");
+            throw new DistillException($"{path}: row group {group} does not hold {width} values in every row of '{column}'");
+        if (crc != null) crc[column] = RowGroupChecksums.Of(values, values.Length);
     }
 
     // Rows must be full lists: every value defined, a new row exactly every C values.
@@ -340,9 +459,11 @@ public sealed class LogitCacheReader : IDisposable
 
     private static void Close(ParquetReader reader) => reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    private static void Close(Part p) { Close(p.Reader); p.Stream.Dispose(); p.Gate.Dispose(); }
+
     public void Dispose()
     {
-        foreach (var p in _parts) { Close(p.Reader); p.Stream.Dispose(); p.Gate.Dispose(); }
+        foreach (var p in _parts) Close(p);
         _parts.Clear();
     }
 }

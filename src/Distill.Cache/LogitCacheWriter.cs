@@ -8,7 +8,9 @@ namespace Distill.Cache;
 /// Writes one part file of a logits cache. Rows are buffered into row groups of <c>rowGroupSize</c>; the file is
 /// written as <c>part-NNNNN.parquet.tmp</c> and only renamed to its final name by <see cref="CompleteAsync"/>, after
 /// the footer is written and the data is flushed to disk. Disposing without completing deletes the temporary file,
-/// so a name without <c>.tmp</c> is never partial.
+/// so a name without <c>.tmp</c> is never partial. The file holds exactly the rows of its range (by default the
+/// part's <see cref="CacheMetadata.RowRange"/>), each once, in order; every row group's columns are checksummed
+/// (<see cref="RowGroupChecksums"/>).
 /// </summary>
 public sealed class LogitCacheWriter : IAsyncDisposable
 {
@@ -28,6 +30,9 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     private readonly float[] _topLogits;
     private readonly double[] _lse;
     private readonly Dictionary<int, (int[] Definition, int[] Repetition)> _levels = new();
+    private readonly RowGroupChecksums _checksums;
+    private readonly Dictionary<string, uint> _groupCrc = new();
+    private readonly long _firstRow, _endRow;
     private int _buffered;
     private bool _completed, _disposed;
 
@@ -38,10 +43,15 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     /// <summary>Rows accepted so far (written or buffered).</summary>
     public long RowsAccepted => RowsWritten + _buffered;
 
+    /// <summary>The row number (sample × views + view) the next row must have.</summary>
+    public long NextRow => _firstRow + RowsAccepted;
+
     private LogitCacheWriter(FileStream stream, ParquetWriter writer, ParquetSchema schema, CacheMetadata metadata,
-        int rowGroupSize, string tempPath, string finalPath)
+        int rowGroupSize, string tempPath, string finalPath, (long First, long End) rows)
     {
         _stream = stream; _writer = writer; _schema = schema; _metadata = metadata; _rowGroupSize = rowGroupSize;
+        (_firstRow, _endRow) = rows;
+        _checksums = new RowGroupChecksums(schema.Fields.Select(f => f.Name).ToArray());
         _encoding = metadata.Encoding;
         _width = metadata.Width;
         _k = _encoding.IsTopK ? _encoding.TopK : 0;
@@ -59,12 +69,17 @@ public sealed class LogitCacheWriter : IAsyncDisposable
 
     /// <summary>
     /// Starts part <paramref name="part"/> of the cache in <paramref name="directory"/> (created if needed).
-    /// Refuses to replace an existing complete part unless <paramref name="overwrite"/>.
+    /// Refuses to replace an existing complete part unless <paramref name="overwrite"/>. The file must receive
+    /// exactly the rows [First, End) of <paramref name="rows"/> (default: the part's whole range).
     /// </summary>
     public static async Task<LogitCacheWriter> CreateAsync(string directory, CacheMetadata metadata, bool overwrite,
-        int rowGroupSize = 2048, int part = 0, CancellationToken ct = default, string? fileName = null)
+        int rowGroupSize = 2048, int part = 0, CancellationToken ct = default, string? fileName = null,
+        (long First, long End)? rows = null)
     {
         if (rowGroupSize <= 0) throw new DistillException("row group size must be positive");
+        var range = rows ?? metadata.RowRange;
+        if (range.First < metadata.RowRange.First || range.End > metadata.RowRange.End || range.End < range.First)
+            throw new ArgumentException($"rows {range.First}..{range.End} are outside the part's {metadata.RowRange.First}..{metadata.RowRange.End}");
         if (metadata.ClassCount <= 0) throw new DistillException("class count must be positive");
         if (metadata.Encoding.TopK > metadata.ClassCount) throw new DistillException($"--top-k {metadata.Encoding.TopK} exceeds the {metadata.ClassCount} classes");
         if (metadata.Encoding.IsTopK && !metadata.IsClassifier) throw new DistillException("--top-k needs class logits [N, C], not a dense output");
@@ -90,7 +105,7 @@ public sealed class LogitCacheWriter : IAsyncDisposable
                 CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
             };
             var writer = await ParquetWriter.CreateAsync(schema, stream, options, false, ct);
-            return new LogitCacheWriter(stream, writer, schema, metadata, rowGroupSize, tempPath, finalPath);
+            return new LogitCacheWriter(stream, writer, schema, metadata, rowGroupSize, tempPath, finalPath, range);
         }
         catch
         {
@@ -117,8 +132,9 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Appends the first <c>b.Rows</c> rows of <paramref name="b"/> (index ascending). A batch read from a top-k cache
-    /// of the same K keeps its stored top-k exactly; otherwise its dense <c>Logits</c> are encoded.
+    /// Appends the first <c>b.Rows</c> rows of <paramref name="b"/>, which must be the next rows of the range in order.
+    /// A batch read from a top-k cache of the same K keeps its stored top-k exactly; otherwise its dense
+    /// <c>Logits</c> are encoded.
     /// </summary>
     public async Task WriteAsync(LogitBatch b, CancellationToken ct = default)
     {
@@ -131,6 +147,11 @@ public sealed class LogitCacheWriter : IAsyncDisposable
         if (b.Extra.Count != _extra.Length) throw new ArgumentException($"batch has {b.Extra.Count} extra outputs, the cache {_extra.Length}");
         bool storedTopK = _k > 0 && b.TopK == _k;
         if (b.TopK > 0 && !storedTopK) throw new ArgumentException($"batch has top-{b.TopK}, cache top-{_k}");
+        long next = NextRow;
+        for (int r = 0; r < rows; r++, next++)
+            if (b.Index[r] * _metadata.Views + (b.Views?[r] ?? 0) != next)
+                throw new ArgumentException($"row {r} of the batch is sample {b.Index[r]} view {b.Views?[r] ?? 0}, but the next row of the part is {next} (sample {next / _metadata.Views} view {next % _metadata.Views})");
+        if (next > _endRow) throw new ArgumentException($"the batch goes past the part's last row {_endRow - 1}");
         for (int done = 0; done < rows;)
         {
             int n = Math.Min(rows - done, _rowGroupSize - _buffered), at = _buffered;
@@ -167,22 +188,24 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     {
         if (_buffered == 0) return;
         int n = _buffered;
+        var crc = _groupCrc;
+        crc.Clear();
         using (var rg = _writer.CreateRowGroup())
         {
-            await rg.WriteAsync<long>(CacheSchema.Index, _index.AsMemory(0, n), null, null, ct);
-            if (_labels != null) await rg.WriteAsync<int>(CacheSchema.Label, _labels.AsMemory(0, n), null, null, ct);
+            await WriteScalarsAsync(rg, CacheSchema.Index, _index, n, ct);
+            if (_labels != null) await WriteScalarsAsync(rg, CacheSchema.Label, _labels, n, ct);
             if (_views != null)
             {
-                await rg.WriteAsync<int>(CacheSchema.View, _views.AsMemory(0, n), null, null, ct);
-                await rg.WriteAsync<int>(CacheSchema.CropX, _cropX.AsMemory(0, n), null, null, ct);
-                await rg.WriteAsync<int>(CacheSchema.CropY, _cropY.AsMemory(0, n), null, null, ct);
-                await rg.WriteAsync<int>(CacheSchema.Flip, _flip.AsMemory(0, n), null, null, ct);
+                await WriteScalarsAsync(rg, CacheSchema.View, _views, n, ct);
+                await WriteScalarsAsync(rg, CacheSchema.CropX, _cropX!, n, ct);
+                await WriteScalarsAsync(rg, CacheSchema.CropY, _cropY!, n, ct);
+                await WriteScalarsAsync(rg, CacheSchema.Flip, _flip!, n, ct);
             }
             if (_k > 0)
             {
-                await WriteListsAsync(rg, "topk_index", _topIndex, n, _k, ct);
-                await WriteListsAsync(rg, "topk_logits", _topLogits, n, _k, ct);
-                await rg.WriteAsync<double>(CacheSchema.LogSumExp, _lse.AsMemory(0, n), null, null, ct);
+                await WriteListsAsync(rg, CacheSchema.TopIndexColumn, _topIndex, n, _k, ct);
+                await WriteListsAsync(rg, CacheSchema.TopLogitsColumn, _topLogits, n, _k, ct);
+                await WriteScalarsAsync(rg, CacheSchema.LogSumExp, _lse, n, ct);
             }
             else if (_encoding.Dtype == "float16")
             {
@@ -193,20 +216,29 @@ public sealed class LogitCacheWriter : IAsyncDisposable
                     for (int c = 0; c < _width; c++)
                         System.Buffers.Binary.BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * c), (Half)_logits[r * _width + c]);
                 }
+                crc[CacheSchema.LogitsColumn] = RowGroupChecksums.Of(rows, n);
                 await rg.WriteAsync(CacheSchema.HalfLogits, rows, null);
             }
             else await WriteListsAsync(rg, CacheSchema.LogitsColumn, _logits, n, _width, ct);
             for (int j = 0; j < _extra.Length; j++)
                 await WriteListsAsync(rg, _metadata.Outputs[j + 1].Column, _extra[j], n, _extraWidth[j], ct);
         }
+        _checksums.Add(n, crc);
         RowsWritten += n;
         RowGroupsWritten++;
         _buffered = 0;
     }
 
+    private async Task WriteScalarsAsync<T>(ParquetRowGroupWriter rg, DataField<T> field, T[] values, int rows,
+        CancellationToken ct) where T : unmanaged
+    {
+        _groupCrc[field.Name] = RowGroupChecksums.Of(values, rows);
+        await rg.WriteAsync<T>(field, values.AsMemory(0, rows), null, null, ct);
+    }
+
     // Standard 3-level lists, every row exactly `width` values: all defined (level 2); repetition 0 starts a row.
     private async Task WriteListsAsync<T>(ParquetRowGroupWriter rg, string column, T[] values, int rows, int width,
-        CancellationToken ct) where T : struct
+        CancellationToken ct) where T : unmanaged
     {
         int count = rows * width;
         if (!_levels.TryGetValue(width, out var levels))
@@ -217,6 +249,7 @@ public sealed class LogitCacheWriter : IAsyncDisposable
             for (int i = 0; i < max; i += width) levels.Repetition.AsSpan(i + 1, width - 1).Fill(1);
             _levels[width] = levels;
         }
+        _groupCrc[column] = RowGroupChecksums.Of(values, count);
         // Parquet.Net writes only through the field instances of the schema the file was created with.
         var field = (DataField)((ListField)_schema.Fields.Single(f => f.Name == column)).Item;
         await rg.WriteAllPartsAsync<T>(field, values.AsMemory(0, count),
@@ -233,8 +266,10 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed || _completed, this);
         await FlushRowGroupAsync(ct);
+        if (_firstRow + RowsWritten != _endRow)
+            throw new InvalidOperationException($"{FinalPath} holds rows {_firstRow}..{_firstRow + RowsWritten}, expected {_firstRow}..{_endRow}");
         var meta = _metadata with { Rows = RowsWritten, CreatedUtc = DateTime.UtcNow.ToString("O") };
-        _writer.CustomMetadata = meta.ToKeyValues();
+        _writer.CustomMetadata = meta.ToKeyValues(_checksums);
         await _writer.DisposeAsync();
         await _stream.FlushAsync(ct);
         if (durable) _stream.Flush(flushToDisk: true);

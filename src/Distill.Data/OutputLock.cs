@@ -29,6 +29,19 @@ public sealed class OutputLock : IDisposable
     public static OutputLock Acquire(string directory, string? what = null, string fileName = FileName)
     {
         what ??= $"output directory {directory}";
+        return TryAcquire(directory, what, fileName, shared: false, out var holder)
+            ?? throw new DistillException($"{what} is in use by another run ({(holder == "" ? "pid unknown" : "pid " + holder)}); wait for it to finish or choose another directory");
+    }
+
+    /// <summary>
+    /// Like <see cref="Acquire"/>, but returns null when another process holds the lock, with the pid it wrote
+    /// (or "") in <paramref name="holder"/>. A <paramref name="shared"/> lock can be held by many processes at once
+    /// and excludes only exclusive holders (e.g. the shards of one cache, which exclude a whole-cache run); shared
+    /// holders write no pid (they clear the file, as no exclusive holder can exist while they hold it).
+    /// </summary>
+    public static OutputLock? TryAcquire(string directory, string what, string fileName, bool shared, out string holder)
+    {
+        holder = "";
         try { Directory.CreateDirectory(directory); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         { throw new DistillException($"cannot create {what}: {e.Message}", e); }
@@ -37,19 +50,39 @@ public sealed class OutputLock : IDisposable
             return new OutputLock(path, -1);   // advisory locks are a POSIX feature; elsewhere the run is unguarded
         int fd = Native.open(path, Native.O_RDWR | Native.O_CREAT | Native.O_CLOEXEC, 0x1A4 /* 0644 */);
         if (fd < 0) throw new DistillException($"cannot create the lock file in {what}: {Native.Error()}");
-        if (Native.flock(fd, Native.LOCK_EX | Native.LOCK_NB) != 0)
+        if (Native.flock(fd, (shared ? Native.LOCK_SH : Native.LOCK_EX) | Native.LOCK_NB) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            string holder = ReadPid(fd);
+            holder = ReadPid(fd);
             Native.close(fd);
-            if (errno is Native.EWOULDBLOCK)
-                throw new DistillException($"{what} is in use by another run ({(holder == "" ? "pid unknown" : "pid " + holder)}); wait for it to finish or choose another directory");
+            if (errno is Native.EWOULDBLOCK) return null;
             throw new DistillException($"cannot lock {what}: {Native.Describe(errno)}");
         }
-        var pid = Encoding.ASCII.GetBytes(Environment.ProcessId + "\n");
         Native.ftruncate(fd, 0);
-        Native.pwrite(fd, pid, pid.Length, 0);
+        if (!shared)
+        {
+            var pid = Encoding.ASCII.GetBytes(Environment.ProcessId + "\n");
+            Native.pwrite(fd, pid, pid.Length, 0);
+        }
         return new OutputLock(path, fd);
+    }
+
+    /// <summary>
+    /// The pid written into lock file <paramref name="path"/> ("" when it holds none) while another process holds
+    /// it exclusively; null when nobody does (or the file does not exist). Creates nothing.
+    /// </summary>
+    public static string? ExclusiveHolder(string path)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return null;
+        int fd = Native.open(path, Native.O_RDONLY | Native.O_CLOEXEC, 0);
+        if (fd < 0) return null;
+        try
+        {
+            // A shared lock is refused only while someone holds the file exclusively; closing our descriptor drops
+            // the probe's lock and never the holder's (flock locks belong to the open file description).
+            return Native.flock(fd, Native.LOCK_SH | Native.LOCK_NB) == 0 ? null : ReadPid(fd);
+        }
+        finally { Native.close(fd); }
     }
 
     private static string ReadPid(int fd)
@@ -69,8 +102,8 @@ public sealed class OutputLock : IDisposable
 
     private static class Native
     {
-        public const int O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
-        public const int LOCK_EX = 2, LOCK_NB = 4;
+        public const int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
+        public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4;
         public const int EWOULDBLOCK = 11;
 
         [DllImport("libc", SetLastError = true)] public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);

@@ -20,19 +20,12 @@ public static class LogitPrecomputer
     public static async Task<PrecomputeResult> RunAsync(PrecomputeRequest req, Action<long>? progress = null,
         Action<string>? warn = null, CancellationToken ct = default)
     {
-        if (req.BatchSize <= 0) throw new DistillException($"--batch must be positive, got {req.BatchSize}");
+        req.Validate();
         var data = req.Dataset;
-        int total = req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count;
-        if (total == 0) throw new DistillException($"dataset {data.Name} {data.Split} is empty");
-        var (first, end) = req.Shard.Range(total);
-        if (end <= first) throw new DistillException($"shard {req.Shard} of {total} samples is empty");
-        CheckOutputDirectory(req.OutputDirectory, req.Overwrite || req.Resume, req.Shard);
+        if (data.Count == 0) throw new DistillException($"dataset {data.Name} {data.Split} is empty");
         int views = req.Views;
-        if (views < 1 || views > 1024) throw new DistillException($"--views must be between 1 and 1024, got {views}");
-        if (views > 1 && req.Augment.IsNone) throw new DistillException("--views needs --augment (identical views would be cached)");
         if (!req.Augment.IsNone && data.SampleShape.Length != 3)
             throw new DistillException($"--augment needs image samples [C,H,W]; {data.Name} has [{string.Join(",", data.SampleShape)}]");
-
         using var teachers = TeacherEnsemble.Open(req.AllTeacherPaths, req.Ensemble, data.SampleShape, req.InputName,
             req.AllOutputNames, req.Device, req.Threads, warn ?? (_ => { }));
         var primary = teachers.Teachers[0];
@@ -67,6 +60,7 @@ public static class LogitPrecomputer
             OnnxRuntimeVersion = SessionFactory.OnnxRuntimeVersion(),
             HasLabels = data.HasLabels,
             Shard = req.Shard.ToString(),
+            Limit = req.Limit < data.Count ? req.Limit : 0,
             Dtype = req.Encoding.Dtype,
             TopK = req.Encoding.TopK,
             Views = views,
@@ -78,10 +72,22 @@ public static class LogitPrecomputer
         };
 
         // Rows are (sample, view) pairs, numbered sample × views + view; a shard is a slice of samples.
-        long firstRow = (long)first * views, endRow = (long)end * views;
+        var (firstRow, endRow) = metadata.RowRange;
         int rowGroup = Math.Max(batch, req.RowGroupSize / batch * batch);
-        if (req.Resume && await AlreadyCompleteAsync(req.OutputDirectory, req.Shard, metadata) is { } complete)
-            return complete with { Device = primary.Device };
+        long groupValues = (long)rowGroup * metadata.Outputs.Sum(o => (long)o.Width);
+        if (groupValues > PrecomputeRequest.MaxRowGroupValues)
+            throw new DistillException($"--row-group {rowGroup} × {groupValues / rowGroup} values per row exceeds {PrecomputeRequest.MaxRowGroupValues:N0} values per row group; use a smaller --row-group");
+        // One owner per output directory, before anything there is read, deleted or written.
+        await using var session = CacheWriteSession.Begin(req.OutputDirectory, req.Shard, req.Resume, req.Overwrite);
+        try { await session.StartAsync(metadata, rowGroup, ct); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new DistillException($"writing the cache to {req.OutputDirectory} failed: {e.Message}", e); }
+        if (session.AlreadyComplete)
+        {
+            var finished = await session.CompleteAsync(ct);
+            return new PrecomputeResult(finished.PartFile, endRow - firstRow, classes, 0, new FileInfo(finished.PartFile).Length, null,
+                primary.Device, 0) { MissingShards = finished.MissingShards };
+        }
         var slots = Enumerable.Range(0, SlotsInFlight).Select(_ => new BatchSlot(batch, sampleSize, teachers)).ToList();
         var free = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
         var read = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
@@ -89,14 +95,11 @@ public static class LogitPrecomputer
         foreach (var s in slots) free.Writer.TryWrite(s);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = cts.Token;
-        long correct = 0, resumedAt, readTicks = 0, inferTicks = 0, writeTicks = 0, finishTicks = 0;
+        long resumedAt = session.ResumeRow, readTicks = 0, inferTicks = 0, writeTicks = 0, finishTicks = 0;
         var clock = Stopwatch.StartNew();
-        string file;
+        CacheWriteResult written;
         try
         {
-            await using var writer = await CachePartWriter.OpenAsync(req.OutputDirectory, metadata, req.Shard.PartIndex,
-                firstRow, endRow, rowGroup, req.Resume, req.Overwrite, token);
-            resumedAt = writer.ResumeRow;
             if (resumedAt > firstRow) warn?.Invoke($"resuming at row {resumedAt:N0} ({resumedAt - firstRow:N0} of {endRow - firstRow:N0} already cached)");
 
             var reader = Task.Run(async () =>
@@ -156,7 +159,7 @@ public static class LogitPrecomputer
                 catch (Exception e) { done.Writer.Complete(e); throw; }
             }, token);
 
-            long written = resumedAt - firstRow;
+            long rowsDone = resumedAt - firstRow;
             try
             {
                 await foreach (var slot in done.Reader.ReadAllAsync(token))
@@ -165,7 +168,7 @@ public static class LogitPrecomputer
                     long t0 = Stopwatch.GetTimestamp();
                     var columns = teachers.Columns(slot.Raw, n, slot.Averaged);
                     bool hasViews = metadata.HasViews;
-                    await writer.WriteAsync(new LogitBatch
+                    await session.WriteAsync(new LogitBatch
                     {
                         Rows = n, ClassCount = classes, Width = metadata.Width, Index = slot.Index,
                         Labels = data.HasLabels ? slot.Labels : null, Logits = columns[0], Extra = columns.Skip(1).ToArray(),
@@ -173,13 +176,13 @@ public static class LogitPrecomputer
                         CropY = hasViews ? slot.CropY : null, Flip = hasViews ? slot.Flip : null,
                     }, token);
                     writeTicks += Stopwatch.GetTimestamp() - t0;
-                    written += n;
-                    progress?.Invoke(written);
+                    rowsDone += n;
+                    progress?.Invoke(rowsDone);
                     await free.Writer.WriteAsync(slot, token);
                 }
                 await Task.WhenAll(reader, infer);
                 long f0 = Stopwatch.GetTimestamp();
-                (file, correct) = await writer.CompleteAsync(token);
+                written = await session.CompleteAsync(token);
                 finishTicks = Stopwatch.GetTimestamp() - f0;
             }
             catch
@@ -201,42 +204,15 @@ public static class LogitPrecomputer
             foreach (var s in slots) s.Dispose();
         }
         clock.Stop();
-        if (req.Shard.N == 1) RemoveStaleParts(req.OutputDirectory, file);
         long rowCount = endRow - firstRow;
-        return new PrecomputeResult(file, rowCount, classes, clock.Elapsed.TotalSeconds, new FileInfo(file).Length,
-            data.HasLabels && classifier ? (double)correct / rowCount : null, primary.Device, endRow - resumedAt)
+        // Accuracy over this run's rows (resumed rows included: the part writer counts the rows it copies).
+        return new PrecomputeResult(written.PartFile, rowCount, classes, clock.Elapsed.TotalSeconds, new FileInfo(written.PartFile).Length,
+            data.HasLabels && classifier && rowCount > 0 ? (double)written.Correct / rowCount : null, primary.Device, endRow - resumedAt)
         {
+            MissingShards = written.MissingShards,
             Stages = new StageSeconds(Stopwatch.GetElapsedTime(0, readTicks).TotalSeconds, Stopwatch.GetElapsedTime(0, inferTicks).TotalSeconds,
                 Stopwatch.GetElapsedTime(0, writeTicks).TotalSeconds, Stopwatch.GetElapsedTime(0, finishTicks).TotalSeconds),
         };
-    }
-
-    // --resume on a part that finished (and whose work folder is gone) has nothing left to do.
-    private static async Task<PrecomputeResult?> AlreadyCompleteAsync(string dir, ShardSpec shard, CacheMetadata meta)
-    {
-        var part = Path.Combine(dir, $"part-{shard.PartIndex:00000}.parquet");
-        if (!File.Exists(part) || Directory.Exists(CachePartWriter.WorkDirectoryFor(dir, shard.PartIndex))) return null;
-        using var existing = await LogitCacheReader.OpenAsync(part);
-        if (!existing.Metadata.SameCacheAs(meta))
-            throw new DistillException($"{part} was made with another teacher, data or preprocessing; pass --overwrite to replace it");
-        return new PrecomputeResult(part, existing.RowCount, meta.ClassCount, 0, new FileInfo(part).Length, null, "", 0);
-    }
-
-    private static void CheckOutputDirectory(string dir, bool replaceOrResume, ShardSpec shard)
-    {
-        if (File.Exists(dir)) throw new DistillException($"output {dir} is a file, expected a directory");
-        if (replaceOrResume || !Directory.Exists(dir)) return;
-        // Other shards' parts are expected in a sharded cache; this shard's own part is not.
-        bool taken = shard.N == 1 ? Directory.EnumerateFiles(dir, "part-*.parquet").Any()
-            : File.Exists(Path.Combine(dir, $"part-{shard.PartIndex:00000}.parquet"));
-        if (taken) throw new DistillException($"{dir} already holds a cache (pass --overwrite to replace it)");
-    }
-
-    // After a successful --overwrite, parts of an older cache (e.g. from a sharded run) must not mix with ours.
-    private static void RemoveStaleParts(string dir, string keep)
-    {
-        foreach (var f in Directory.EnumerateFiles(dir, "part-*.parquet"))
-            if (Path.GetFullPath(f) != Path.GetFullPath(keep)) File.Delete(f);
     }
 
     private static void CheckFinite(BatchSlot slot, int t, TeacherModel teacher)

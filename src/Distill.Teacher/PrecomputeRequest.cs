@@ -44,6 +44,32 @@ public sealed record PrecomputeRequest
     public bool Resume { get; init; }
     /// <summary>float32 (default), float16, or top-K with the full log-sum-exp.</summary>
     public Distill.Cache.CacheEncoding Encoding { get; init; } = Distill.Cache.CacheEncoding.Float32;
+
+    /// <summary>The largest --batch: six batches of samples are in flight at once.</summary>
+    public const int MaxBatch = 65_536;
+    /// <summary>The largest --row-group in rows; a row group also holds at most <see cref="MaxRowGroupValues"/>.</summary>
+    public const int MaxRowGroupRows = 1 << 20;
+    /// <summary>Values (floats) one row group may hold: what a reader accepts (1 GiB of float32).</summary>
+    public const long MaxRowGroupValues = 1L << 28;
+
+    /// <summary>Checks every numeric setting once, each with one line naming its flag.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(OutputDirectory)) throw new DistillException("--out must name a directory");
+        if (BatchSize < 1) throw new DistillException($"--batch must be positive, got {BatchSize}");
+        if (BatchSize > MaxBatch) throw new DistillException($"--batch must be at most {MaxBatch}, got {BatchSize}");
+        if (Threads != 0) ThreadLimit.Check(Threads, "--threads");
+        if (RowGroupSize < 1 || RowGroupSize > MaxRowGroupRows)
+            throw new DistillException($"--row-group must be between 1 and {MaxRowGroupRows} rows, got {RowGroupSize}");
+        if (Limit < 0) throw new DistillException($"--limit must be 0 (all samples) or positive, got {Limit}");
+        if (Resume && Overwrite) throw new DistillException("--resume and --overwrite exclude each other");
+        if (Views < 1 || Views > 1024) throw new DistillException($"--views must be between 1 and 1024, got {Views}");
+        if (Views > 1 && Augment.IsNone) throw new DistillException("--views needs --augment (identical views would be cached)");
+        if (!double.IsFinite(Preprocessing.Scale) || Preprocessing.Scale == 0)
+            throw new DistillException($"the preprocessing scale (--scale or the teacher card's) must be a finite nonzero number, got {Preprocessing.Scale}");
+        if (Preprocessing.Mean.Any(m => !double.IsFinite(m))) throw new DistillException($"the preprocessing mean (--mean or the teacher card's) must be finite numbers, got {Preprocessing}");
+        if (Preprocessing.Std.Any(v => !double.IsFinite(v) || v <= 0)) throw new DistillException($"the preprocessing std (--std or the teacher card's) must be positive finite numbers, got {Preprocessing}");
+    }
 }
 
 /// <summary>What a finished run measured.</summary>
@@ -54,9 +80,11 @@ public sealed record PrecomputeResult(
     /// <summary>Samples the teacher ran on in this invocation (fewer than <see cref="Samples"/> after --resume).</summary>
     public long Computed => ComputedSamples < 0 ? Samples : ComputedSamples;
     public double ImagesPerSecond => Computed / Math.Max(Seconds, 1e-9);
-    public double BytesPerSample => (double)FileBytes / Math.Max(Samples, 1);
+    public double BytesPerSample => Samples == 0 ? 0 : (double)FileBytes / Samples;
     /// <summary>Busy time of each pipeline stage, to see which one bounds the throughput.</summary>
     public StageSeconds? Stages { get; init; }
+    /// <summary>Shards of the cache still to be computed (empty: the cache is complete and installed).</summary>
+    public IReadOnlyList<Distill.Cache.ShardSpec> MissingShards { get; init; } = Array.Empty<Distill.Cache.ShardSpec>();
 }
 
 /// <summary>Seconds each stage worked: read + preprocess, inference, Parquet writes, and the final merge.</summary>

@@ -48,10 +48,10 @@ internal static class CacheFixtures
         return await w.CompleteAsync();
     }
 
-    /// <summary>A cache with every optional column: an extra dense output [2, 3] and two flipped views per sample.</summary>
+    /// <summary>A cache with every optional column: an extra dense output [2, 3] and two flipped views per sample (rows / 2 samples).</summary>
     public static async Task<string> WriteWithViewsAndExtraOutputAsync(string dir, int rows, int classes, int rowGroup)
     {
-        var meta = Metadata(classes, count: rows) with
+        var meta = Metadata(classes, count: rows / 2) with
         {
             Outputs = new[] { new CacheOutput("logits", "logits", new[] { classes }), new CacheOutput("map", "map", new[] { 2, 3 }) },
             Views = 2, Augment = "flip",

@@ -45,12 +45,12 @@ public sealed class DuckDbReadsExtraColumnsTests
     public async Task DenseOutputAndViewColumnsAreOrdinaryParquet()
     {
         var dir = CacheFixtures.TempDir();
-        var meta = CacheFixtures.Metadata(3) with
+        const int rows = 50;
+        var meta = CacheFixtures.Metadata(3, count: rows / 2) with
         {
             Outputs = new[] { new CacheOutput("logits", "logits", new[] { 3 }), new CacheOutput("seg", "seg", new[] { 3, 2, 2 }) },
             Views = 2, Augment = "flip", AugmentSeed = 5,
         };
-        const int rows = 50;
         await using (var w = await LogitCacheWriter.CreateAsync(dir, meta, overwrite: false, rowGroupSize: 16))
         {
             await w.WriteAsync(new LogitBatch

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Distill.Data;
 using Distill.Student.Output;
 
 namespace Distill.Student.Tests;

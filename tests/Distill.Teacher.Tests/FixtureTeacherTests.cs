@@ -78,7 +78,8 @@ public sealed class FixtureTeacherTests
         var dir = TestPaths.TempDir();
         var e = await Assert.ThrowsExactlyAsync<DistillException>(() => Run("nan-on-dark.onnx", dir: dir));
         StringAssert.Contains(e.Message, "NaN logits for sample 5");
-        Assert.AreEqual(0, Directory.GetFiles(dir).Length, "no part file, not even a .tmp");
+        Assert.AreEqual(0, Directory.GetFiles(dir, "part-*", SearchOption.AllDirectories).Length, "no part file, not even a .tmp");
+        Assert.AreEqual(0, Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories).Length, "no .tmp file");
     }
 
     [TestMethod]

@@ -45,21 +45,23 @@ public sealed class ResumeAndShardTests
             var dir = TestPaths.TempDir();
             using (var p = ToolRunner.Start("precompute-logits", Args(dir), drain: true))
             {
-                var work = CachePartWriter.WorkDirectoryFor(dir, 0);
                 var deadline = DateTime.UtcNow.AddSeconds(60);
                 while (!p.HasExited && DateTime.UtcNow < deadline &&
-                       (segments == 0 ? !Directory.Exists(work) : InterruptedCache.Segments(dir).Length < segments))
+                       (segments == 0 ? WorkDirectories(dir).Length == 0 : CacheLayout.SegmentFiles(dir).Length < segments))
                     Thread.Sleep(5);
                 Assert.IsFalse(p.HasExited, $"the run ended before the kill point ({segments} row groups)");
                 p.Kill(entireProcessTree: true); // SIGKILL
                 p.WaitForExit();
             }
-            // Nothing without the temporary suffix is partial: no part file yet, every segment readable (SegmentRows
-            // opens each), and at least the row groups seen before the kill are there.
-            Assert.IsFalse(File.Exists(Path.Combine(dir, "part-00000.parquet")));
-            long kept = InterruptedCache.SegmentRows(dir);
-            Assert.IsTrue(kept >= segments * RowGroup && kept < Limit, $"kill after {segments}: {kept} rows kept");
-            Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir), "an interrupted cache must not open");
+            // Nothing without the temporary suffix is partial: no part file yet, every segment reads back whole.
+            Assert.AreEqual(0, CacheLayout.Parts(dir).Length);
+            long kept = CacheLayout.SegmentFiles(dir).Length;
+            Assert.IsGreaterThanOrEqualTo((long)segments, kept);
+            foreach (var seg in CacheLayout.SegmentFiles(dir))
+                using (var reader = await LogitCacheReader.OpenSegmentAsync(seg))
+                    for (int g = 0; g < reader.RowGroupCount; g++) await reader.ReadRowGroupAsync(g);
+            var open = Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir), "an interrupted cache must not open");
+            StringAssert.Contains(open.Message, "is incomplete");
 
             var refused = ToolRunner.Run("precompute-logits", Args(dir), timeoutSeconds: 120);
             Assert.AreEqual(1, refused.Code);
@@ -67,15 +69,19 @@ public sealed class ResumeAndShardTests
 
             var resumed = ToolRunner.Run("precompute-logits", Args(dir).Append("--resume").ToArray(), timeoutSeconds: 120);
             Assert.AreEqual(0, resumed.Code, resumed.Stderr);
-            // It continued where the killed run stopped: the kept row groups were not computed again.
-            StringAssert.Contains(resumed.Stdout, $", {Limit - kept:N0} computed now)", $"kill after {segments}");
+            // Continuation, not a rerun: exactly the rows after the kept row groups were computed.
+            if (kept > 0) StringAssert.Contains(resumed.Stderr, $"resuming at row {kept * RowGroup:N0} ({kept * RowGroup:N0} of {Limit:N0} already cached)");
+            StringAssert.Contains(resumed.Stdout, $"{Limit - kept * RowGroup:N0} computed now");
             var got = await ReadAll(dir);
             CollectionAssert.AreEqual(expected.Index, got.Index, $"kill after {segments}");
             CollectionAssert.AreEqual(expected.Labels, got.Labels);
             CollectionAssert.AreEqual(expected.Logits, got.Logits, $"logits after kill at {segments} row groups");
-            Assert.IsFalse(Directory.Exists(CachePartWriter.WorkDirectoryFor(dir, 0)), "work folder removed once complete");
+            Assert.AreEqual(0, CacheLayout.Generations(dir).Length, "the generation folder is removed once installed");
         }
     }
+
+    private static string[] WorkDirectories(string dir) =>
+        CacheLayout.Generations(dir).SelectMany(g => Directory.GetDirectories(g, ".part-*.work")).ToArray();
 
     [TestMethod]
     public async Task ThreeShardsEqualOnePlainRunAndAMissingShardIsRefused()
@@ -88,12 +94,15 @@ public sealed class ResumeAndShardTests
             Assert.AreEqual(0, r.Code, r.Stderr);
             if (k == 1)
             {
+                StringAssert.Contains(r.Stdout, "complete once shard(s) 3/3 are done");
                 var e = Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir));
-                StringAssert.Contains(e.Message, "shard(s) 3/3 missing");
+                StringAssert.Contains(e.Message, "is incomplete: a precompute-logits run is in progress or was interrupted");
+                StringAssert.Contains(e.Message, "part-00000.parquet, part-00001.parquet finished");
             }
         }
         CollectionAssert.AreEqual(new[] { "part-00000.parquet", "part-00001.parquet", "part-00002.parquet" },
-            Directory.GetFiles(dir).Select(Path.GetFileName).Order().ToArray());
+            CacheLayout.Parts(dir).Select(Path.GetFileName).ToArray());
+        Assert.AreEqual(0, CacheLayout.Generations(dir).Length, "the shards' generation is installed and removed");
         var got = await ReadAll(dir);
         CollectionAssert.AreEqual(expected.Index, got.Index);
         CollectionAssert.AreEqual(expected.Logits, got.Logits);

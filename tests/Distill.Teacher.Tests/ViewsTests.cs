@@ -70,7 +70,7 @@ public sealed class ViewsTests
         Assert.IsGreaterThan(5, seen.Count, "views differ");
 
         // Same seed: the same cache; another seed: other parameters.
-        var again = await ScaleFixtures.ReadAll((await LogitPrecomputer.RunAsync(Request())).File);
+        var again = await ScaleFixtures.ReadAll(Path.GetDirectoryName((await LogitPrecomputer.RunAsync(Request())).File)!);
         CollectionAssert.AreEqual(rows.SelectMany(b => b.Logits).ToArray(), again.SelectMany(b => b.Logits).ToArray());
         var other = req with { OutputDirectory = TestPaths.TempDir(), AugmentSeed = 8 };
         await LogitPrecomputer.RunAsync(other);

@@ -9,7 +9,9 @@ namespace Distill.Tools.PrecomputeLogits;
 
 /// <summary>
 /// Throughput of the whole tool (read, preprocess, infer, write Parquet) divided by that of a bare ONNX Runtime Run
-/// loop over the same preprocessed batches, same model, batch and threads, measured alternately in one process.
+/// loop over the same preprocessed batches (<see cref="BareRunLoop"/>), same model, batch and threads, measured
+/// alternately in one process; then, on the caches it wrote, reading with checksums verified divided by reading
+/// without (<see cref="ChecksumReadBench"/>).
 /// </summary>
 internal static class BenchCommand
 {
@@ -23,15 +25,19 @@ internal static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Alternating measurements of each", DefaultValueFactory = _ => 3 };
         var limit = new Option<int>("--limit") { Description = "Samples (0: the whole split)", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu or cuda[:N] for both", DefaultValueFactory = _ => "cpu" };
-        var cmd = new Command("bench", "Benchmark precompute-logits against a bare ONNX Runtime Run loop (ratio, goal ≥ 0.95), storing float32, float16 and top-5 logits (bytes per sample)");
+        var cmd = new Command("bench", "Benchmark precompute-logits against a bare ONNX Runtime Run loop (ratio, goal ≥ 0.95), storing float32, float16 and top-5 logits (bytes per sample), and reading them with checksums verified against unverified (ratio, goal ≥ 0.97)");
         foreach (var o in new Option[] { teacher, dataset, split, batch, threads, repeats, limit, device }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var path = r.GetValue(teacher)!;
             var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!);
-            int b = r.GetValue(batch), t = r.GetValue(threads), n = r.GetValue(limit) is > 0 and var l ? Math.Min(l, data.Count) : data.Count;
+            int b = r.GetValue(batch), t = ThreadLimit.Check(r.GetValue(threads)), rounds = r.GetValue(repeats);
+            if (b < 1 || b > PrecomputeRequest.MaxBatch) throw new DistillException($"--batch must be between 1 and {PrecomputeRequest.MaxBatch}, got {b}");
+            if (rounds < 1 || rounds > 100) throw new DistillException($"--repeats must be between 1 and 100, got {rounds}");
+            if (r.GetValue(limit) < 0) throw new DistillException($"--limit must be 0 (the whole split) or positive, got {r.GetValue(limit)}");
+            int n = r.GetValue(limit) is > 0 and var l ? Math.Min(l, data.Count) : data.Count;
             var pre = TeacherCard.Resolve(TeacherCard.TryLoadFor(path), null, null, null);
-            var batches = Preprocess(data, pre, n, b);
+            var batches = BareRunLoop.Preprocess(data, pre, n, b);
             var dev = ExecutionDevice.Parse(r.GetValue(device)!);
             if (dev.Kind == "auto") throw new DistillException("bench needs an explicit --device (cpu or cuda)");
             var dir = Path.Combine(Path.GetTempPath(), $"distill-bench-{Environment.ProcessId}");
@@ -40,17 +46,18 @@ internal static class BenchCommand
             var encodings = new[] { ("float32", CacheEncoding.Float32), ("float16", CacheEncoding.Float16), ("top-5", CacheEncoding.TopKOf(5)) };
             var speed = encodings.ToDictionary(e => e.Item1, _ => new List<double>());
             var bytes = new Dictionary<string, double>();
+            var readRatios = new Dictionary<string, double>();
             try
             {
-                for (int i = 0; i < r.GetValue(repeats); i++)
+                for (int i = 0; i < rounds; i++)
                 {
-                    bare.Add(n / BareLoopSeconds(path, batches, data.SampleShape, t, dev));
+                    bare.Add(n / BareRunLoop.Seconds(path, batches, data.SampleShape, t, dev));
                     var line = new System.Text.StringBuilder($"  round {i + 1}: bare {bare[^1]:N0} img/s");
                     foreach (var (name, encoding) in encodings)
                     {
                         var res = await LogitPrecomputer.RunAsync(new PrecomputeRequest
                         {
-                            TeacherPath = path, Dataset = data, Preprocessing = pre, OutputDirectory = dir, Device = dev,
+                            TeacherPath = path, Dataset = data, Preprocessing = pre, OutputDirectory = Path.Combine(dir, name), Device = dev,
                             BatchSize = b, Threads = t, Limit = n, Overwrite = true, Encoding = encoding,
                         }, ct: ct);
                         speed[name].Add(res.ImagesPerSecond);
@@ -59,6 +66,12 @@ internal static class BenchCommand
                         if (name == "float32") line.Append($" (busy: {res.Stages})");
                     }
                     Console.WriteLine(line);
+                }
+                foreach (var (name, _) in encodings)
+                {
+                    var reads = await ChecksumReadBench.MeasureAsync(Path.Combine(dir, name), rounds, ct);
+                    readRatios[name] = Median(reads.Select(x => x.Verified / x.Unverified).ToList());
+                    Console.WriteLine($"  reading {name}: verified {Median(reads.Select(x => x.Verified).ToList()):N0} rows/s, unverified {Median(reads.Select(x => x.Unverified).ToList()):N0} rows/s");
                 }
             }
             finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
@@ -72,49 +85,11 @@ internal static class BenchCommand
             Console.WriteLine("encoding   img/s (median)   ÷ bare   bytes/sample");
             foreach (var (name, _) in encodings)
                 Console.WriteLine($"{name,-9} {Median(speed[name]),14:N0} {Ratio(name),8:F3} {bytes[name],14:F1}");
+            Console.WriteLine("reading with checksums verified ÷ unverified (median of per-round ratios; goal ≥ 0.97): " +
+                string.Join(", ", encodings.Select(e => $"{e.Item1} {readRatios[e.Item1]:F3}")));
             return 0;
         });
         return cmd;
-    }
-
-    internal static List<float[]> Preprocess(IDataset data, Preprocessing pre, int n, int batch)
-    {
-        int size = data.SampleSize();
-        var list = new List<float[]>();
-        for (int start = 0; start < n; start += batch)
-        {
-            int k = Math.Min(batch, n - start);
-            var buf = new float[k * size];
-            data.ReadSamples(start, k, buf);
-            for (int i = 0; i < k; i++) pre.Apply(buf.AsSpan(i * size, size), data.SampleShape[0]);
-            list.Add(buf);
-        }
-        return list;
-    }
-
-    // The baseline: one session, inputs already preprocessed, output buffers reused, nothing else.
-    internal static double BareLoopSeconds(string path, List<float[]> batches, int[] sample, int threads, ExecutionDevice device)
-    {
-        using var options = SessionFactory.CreateOptions(device, threads, _ => { }, out _);
-        using var session = new InferenceSession(path, options);
-        string input = session.InputMetadata.Keys.First(), output = session.OutputMetadata.Keys.First();
-        int classes = session.OutputMetadata[output].Dimensions[1];
-        var inputs = batches.Select(x => OrtValue.CreateTensorValueFromMemory(x,
-            new long[] { x.Length / sample.Aggregate(1, (a, c) => a * c) }.Concat(sample.Select(s => (long)s)).ToArray())).ToList();
-        var outBuf = new float[batches[0].Length / sample.Aggregate(1, (a, c) => a * c) * classes];
-        using var runOptions = new RunOptions();
-        try
-        {
-            var watch = Stopwatch.StartNew();
-            for (int i = 0; i < inputs.Count; i++)
-            {
-                long rows = inputs[i].GetTensorTypeAndShape().Shape[0];
-                using var o = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, outBuf.AsMemory(0, (int)rows * classes), new[] { rows, classes });
-                session.Run(runOptions, new[] { input }, new[] { inputs[i] }, new[] { output }, new[] { o });
-            }
-            return watch.Elapsed.TotalSeconds;
-        }
-        finally { foreach (var v in inputs) v.Dispose(); }
     }
 
     internal static double Median(List<double> x) { var s = x.Order().ToList(); return s[s.Count / 2]; }

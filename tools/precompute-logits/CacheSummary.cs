@@ -2,17 +2,20 @@ using Distill.Cache;
 
 namespace Distill.Tools.PrecomputeLogits;
 
-/// <summary>Reads a whole cache back and summarizes it (the `inspect` subcommand and the end of a run).</summary>
+/// <summary>Validates a cache and summarizes it (the `inspect` subcommand); with verify, reads every row group back.</summary>
 internal static class CacheSummary
 {
-    public sealed record Stats(long Rows, int Classes, double? Accuracy, long Bytes, CacheMetadata Metadata, string[] Files);
+    public sealed record Stats(long Rows, int Classes, double? Accuracy, long Bytes, CacheMetadata Metadata, string[] Files,
+        int? VerifiedRowGroups);
 
-    public static async Task<Stats> ComputeAsync(string dir)
+    public static async Task<Stats> ComputeAsync(string dir, bool verify, CancellationToken ct = default)
     {
-        using var cache = await LogitCacheReader.OpenAsync(dir);
+        using var cache = await LogitCacheReader.OpenAsync(dir, ct);
         long correct = 0, labelled = 0;
         int c = cache.Metadata.ClassCount;
-        await foreach (var b in cache.ReadAllAsync())
+        long bytes = cache.Files.Sum(f => new FileInfo(f).Length);
+        if (!verify) return new Stats(cache.RowCount, c, null, bytes, cache.Metadata, cache.Files.ToArray(), null);
+        await foreach (var b in cache.ReadAllAsync(ct))
         {
             if (b.Labels == null || !cache.Metadata.IsClassifier) continue;
             for (int r = 0; r < b.Rows; r++)
@@ -21,9 +24,8 @@ internal static class CacheSummary
                 labelled++;
             }
         }
-        long bytes = cache.Files.Sum(f => new FileInfo(f).Length);
         return new Stats(cache.RowCount, c, labelled > 0 ? (double)correct / labelled : null, bytes, cache.Metadata,
-            cache.Files.ToArray());
+            cache.Files.ToArray(), cache.RowGroupCount);
     }
 
     public static void Print(Stats s)
@@ -40,6 +42,10 @@ internal static class CacheSummary
         Console.WriteLine($"rows:         {s.Rows:N0} × {s.Classes} {(m.Dtype == "topk" ? $"classes, top-{m.TopK} float32 logits + log-sum-exp" : m.Dtype + " logits")}");
         Console.WriteLine($"size:         {s.Bytes:N0} bytes ({(double)s.Bytes / Math.Max(1, s.Rows):F1} bytes/sample)");
         Console.WriteLine($"onnxruntime:  {m.OnnxRuntimeVersion}; made by: {m.CommandLine}");
+        if (m.Limit > 0) Console.WriteLine($"limit:        the first {m.Limit:N0} of {m.DatasetCount:N0} samples");
+        if (s.VerifiedRowGroups is int groups)
+            Console.WriteLine($"verified:     all {groups:N0} row groups ({s.Rows:N0} rows) read back; every column matches its checksum and every row its index");
+        else Console.WriteLine("verified:     metadata and coverage only (pass --verify to read every row group)");
         if (s.Accuracy is double a) Console.WriteLine($"teacher top-1 (read from the cache): {a:F4}");
     }
 }

@@ -18,6 +18,8 @@ internal static class CompareCommand
         cmd.Options.Add(tolerance);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
+            if (r.GetValue(tolerance) is var tol && (!double.IsFinite(tol) || tol < 0))
+                throw new DistillException($"--tolerance must be a finite number ≥ 0, got {tol}");
             using var x = await LogitCacheReader.OpenAsync(r.GetValue(a)!, ct);
             using var y = await LogitCacheReader.OpenAsync(r.GetValue(b)!, ct);
             if (x.RowCount != y.RowCount || x.Metadata.ClassCount != y.Metadata.ClassCount || x.Metadata.Fingerprint != y.Metadata.Fingerprint)

@@ -51,7 +51,7 @@ internal static class DecodeBenchCommand
                     decodeS.Add(DecodeOnlySeconds(data, pre, n, b));
                     decodeCpu.Add(CpuSeconds() - cpu);
                     cpu = CpuSeconds();
-                    bareS.Add(BenchCommand.BareLoopSeconds(path, bareBatches, data.SampleShape, t, ExecutionDevice.Cpu));
+                    bareS.Add(BareRunLoop.Seconds(path, bareBatches, data.SampleShape, t, ExecutionDevice.Cpu));
                     bareCpu.Add(CpuSeconds() - cpu);
                     cpu = CpuSeconds();
                     var res = await LogitPrecomputer.RunAsync(new PrecomputeRequest
@@ -101,7 +101,7 @@ internal static class DecodeBenchCommand
     // n images in batches of `batch` for the bare loop, cycling through the first `keep` decoded batches.
     private static List<float[]> BareLoopBatches(IDataset data, Preprocessing pre, int n, int batch, int keep)
     {
-        var kept = BenchCommand.Preprocess(data, pre, Math.Min(n, keep * batch), batch);
+        var kept = BareRunLoop.Preprocess(data, pre, Math.Min(n, keep * batch), batch);
         var list = new List<float[]>();
         for (int start = 0, i = 0; start < n; start += batch, i++)
         {

@@ -6,12 +6,14 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var dir = new Argument<string>("cache") { Description = "Cache directory (or a part file)" };
-        var cmd = new Command("inspect", "Validate a cache, read it back and print its summary (rows, metadata, teacher accuracy)");
+        var dir = new Argument<string>("cache") { Description = "Cache directory" };
+        var verify = new Option<bool>("--verify") { Description = "Also read every row group, checking every column against its checksum and every row's index, and report the teacher's accuracy" };
+        var cmd = new Command("inspect", "Validate a cache (metadata and its checksum, parts, sample coverage) and print its summary; --verify reads all of it");
         cmd.Arguments.Add(dir);
+        cmd.Options.Add(verify);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
-            CacheSummary.Print(await CacheSummary.ComputeAsync(r.GetValue(dir)!));
+            CacheSummary.Print(await CacheSummary.ComputeAsync(r.GetValue(dir)!, r.GetValue(verify), ct));
             return 0;
         });
         return cmd;

@@ -25,14 +25,14 @@ internal static class PrecomputeCommand
         var scale = new Option<double?>("--scale") { Description = "Multiplier applied to raw values before mean/std (default 1/255, or the card's)" };
         var device = new Option<string>("--device") { Description = "auto (CUDA when available, else CPU), cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
         var batch = new Option<int>("--batch") { Description = "Images per ONNX Runtime call", DefaultValueFactory = _ => 256 };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: ONNX Runtime's default)", DefaultValueFactory = _ => 0 };
-        var rowGroup = new Option<int>("--row-group") { Description = "Rows per Parquet row group", DefaultValueFactory = _ => 2048 };
+        var threads = new Option<int>("--threads") { Description = $"ONNX Runtime intra-op threads, 1 to {ThreadLimit.Max} (0: ONNX Runtime's default)", DefaultValueFactory = _ => 0 };
+        var rowGroup = new Option<int>("--row-group") { Description = "Rows per Parquet row group (rounded down to a multiple of --batch)", DefaultValueFactory = _ => 2048 };
         var limit = new Option<int>("--limit") { Description = "Cache only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
         var shard = new Option<string>("--shard") { Description = "Cache only slice k of n (e.g. 2/3) into its own part file, so n machines fill one cache", DefaultValueFactory = _ => "1/1" };
-        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from its last complete row group" };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from its last complete row group (refused when the cache there was made with other settings)" };
         var dtype = new Option<string>("--dtype") { Description = "Stored logit type: float32 or float16 (2 bytes per class)", DefaultValueFactory = _ => "float32" };
         var topK = new Option<int>("--top-k") { Description = "Store only the K largest logits per sample plus the full log-sum-exp (0: all)", DefaultValueFactory = _ => 0 };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing cache (the old one stays until the new one is complete)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing cache or interrupted run (the old cache stays until the new one is complete, all shards included)" };
 
         var cmd = new RootCommand(
             "Run an ONNX teacher once over a dataset split and cache its logits in Parquet for train-student.\n" +
@@ -81,19 +81,30 @@ internal static class PrecomputeCommand
                 Task = card?.Task ?? "",
                 CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
             };
-            if (req.Threads < 0) throw new DistillException("--threads must be 0 or positive");
-            if (req.RowGroupSize <= 0) throw new DistillException("--row-group must be positive");
-            if (req.Resume && req.Overwrite) throw new DistillException("--resume and --overwrite exclude each other");
+            req.Validate();   // before the header line; RunAsync checks again for library callers
             var (first, end) = req.Shard.Range(req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count);
             long total = (long)(end - first) * Math.Max(req.Views, 1);
             Console.WriteLine($"teacher {string.Join(" + ", teacherPaths.Select(Path.GetFileName))}{(teacherPaths.Length > 1 ? $" ({req.Ensemble ?? "separate"})" : "")} on {data.Name} {data.Split} ({end - first:N0} samples{(req.Views > 1 ? $" × {req.Views} views" : "")}), {pre}");
-            var result = await ConsoleProgress.RunAsync("precompute-logits", total,
-                progress => LogitPrecomputer.RunAsync(req, progress, w => Console.Error.WriteLine(w), ct));
-            if (result.Computed == 0) Console.WriteLine("the cache was already complete; nothing to do");
+            PrecomputeResult result;
+            try
+            {
+                result = await ConsoleProgress.RunAsync("precompute-logits", total,
+                    progress => LogitPrecomputer.RunAsync(req, progress, w => Console.Error.WriteLine(w), ct));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C: every complete row group is kept for the same command with --resume.
+                Console.Error.WriteLine($"precompute-logits was interrupted; run the same command with --resume to continue from the last complete row group{(req.Overwrite ? " (instead of --overwrite)" : "")}");
+                throw;
+            }
+            if (result.Computed == 0 && result.Samples > 0) Console.WriteLine("this shard of the cache was already complete; nothing to compute");
             Console.WriteLine($"samples:      {result.Samples:N0} × {result.ClassCount} logits on {result.Device} (shard {req.Shard}, {result.Computed:N0} computed now)");
-            Console.WriteLine($"throughput:   {result.ImagesPerSecond:N0} img/s ({result.Seconds:F1} s; busy: {result.Stages})");
+            if (result.Computed > 0) Console.WriteLine($"throughput:   {result.ImagesPerSecond:N0} img/s ({result.Seconds:F1} s; busy: {result.Stages})");
             Console.WriteLine($"file:         {result.File} ({result.FileBytes:N0} bytes, {result.BytesPerSample:F1} bytes/sample)");
             if (result.Accuracy is double a) Console.WriteLine($"teacher top-1: {a:F4}");
+            Console.WriteLine(result.MissingShards.Count == 0
+                ? $"cache:        {req.OutputDirectory} is complete"
+                : $"cache:        {req.OutputDirectory} is complete once shard(s) {string.Join(", ", result.MissingShards)} are done (until then it keeps what it held before)");
             return 0;
         });
         return cmd;

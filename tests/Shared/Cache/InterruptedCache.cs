@@ -5,22 +5,22 @@ namespace Distill.Tests.Shared;
 /// <summary>What an interrupted precompute-logits run left on disk (linked by the test projects that reference Distill.Cache).</summary>
 internal static class InterruptedCache
 {
-    /// <summary>Complete (renamed) segments in part <paramref name="part"/>'s work folder.</summary>
-    public static string[] Segments(string cacheDir, int part = 0)
-    {
-        var work = CachePartWriter.WorkDirectoryFor(cacheDir, part);
-        return Directory.Exists(work) ? Directory.GetFiles(work, "seg-*.parquet") : Array.Empty<string>();
-    }
+    /// <summary>Complete (renamed) resume segments of the runs in progress in <paramref name="cacheDir"/>.</summary>
+    public static string[] Segments(string cacheDir) => CacheLayout.SegmentFiles(cacheDir);
 
     /// <summary>
-    /// Rows in those segments, each opened and read as a cache (a file with its final name is complete): what a resume
+    /// Rows in those segments, each opened and read whole (a file with its final name is complete): what a resume
     /// must keep, so it computes only the rest.
     /// </summary>
-    public static long SegmentRows(string cacheDir, int part = 0)
+    public static long SegmentRows(string cacheDir)
     {
         long rows = 0;
-        foreach (var seg in Segments(cacheDir, part))
-            using (var r = LogitCacheReader.Open(seg)) rows += r.RowCount;
+        foreach (var seg in Segments(cacheDir))
+            using (var r = LogitCacheReader.OpenSegmentAsync(seg).GetAwaiter().GetResult())
+            {
+                for (int g = 0; g < r.RowGroupCount; g++) r.ReadRowGroupAsync(g).GetAwaiter().GetResult();
+                rows += r.RowCount;
+            }
         return rows;
     }
 }
