@@ -89,7 +89,7 @@ public sealed class DistillTrainerTests
         Assert.AreEqual(Loss(run), Loss(outDir), 0.0, "epoch 1's training loss");
 
         var again = Assert.ThrowsExactly<DistillException>(() => ml.MulticlassClassification.Trainers.Distill(Options(outDir)).Fit(ml.Data.LoadFromDataset("fashion-mnist", "train")));
-        Assert.AreEqual($"{outDir} already holds a finished run (choose another OutputDirectory, or delete it)", again.Message);
+        StringAssert.StartsWith(again.Message, $"{outDir} already holds a finished run");
     }
 
     [TestMethod]

@@ -100,20 +100,24 @@ public sealed class LogitCacheDataViewTests
     [TestMethod]
     public async Task AGapOrADuplicateIsRefusedOnLoad()
     {
+        // Two shards made with different --limit: samples 0..9 (shard 1/2 of 20) and 20..39 (shard 2/2 of 40).
         var dir = Fixtures.TempDir();
-        var meta = new CacheMetadata
+        foreach (var (k, limit) in new[] { (1, 20), (2, 0) })
         {
-            TeacherFile = "t.onnx", TeacherSha256 = new string('a', 64), Outputs = new[] { new CacheOutput("logits", "logits", new[] { 2 }) },
-            ClassCount = 2, DatasetName = "x", Split = "train", DatasetCount = 10, Fingerprint = new string('b', 64), SampleShape = new[] { 1 },
-            Preprocessing = Preprocessing.Identity, InputName = "input",
-        };
-        await using (var w = await LogitCacheWriter.CreateAsync(dir, meta, overwrite: false, rowGroupSize: 2))
-        {
-            await w.WriteAsync(new LogitBatch { Rows = 4, ClassCount = 2, Index = new long[] { 0, 1, 3, 4 }, Logits = new float[8] });
+            var meta = new CacheMetadata
+            {
+                TeacherFile = "t.onnx", TeacherSha256 = new string('a', 64), Outputs = new[] { new CacheOutput("logits", "logits", new[] { 2 }) },
+                ClassCount = 2, DatasetName = "x", Split = "train", DatasetCount = 40, Fingerprint = new string('b', 64), SampleShape = new[] { 1 },
+                Preprocessing = Preprocessing.Identity, InputName = "input", Shard = $"{k}/2", Limit = limit,
+            };
+            await using var w = await LogitCacheWriter.CreateAsync(dir, meta, overwrite: false, rowGroupSize: 8, part: k - 1);
+            var (first, end) = meta.SampleRange;
+            var index = Enumerable.Range(first, end - first).Select(i => (long)i).ToArray();
+            await w.WriteAsync(new LogitBatch { Rows = index.Length, ClassCount = 2, Index = index, Logits = new float[index.Length * 2] });
             await w.CompleteAsync();
         }
         var e = Assert.ThrowsExactly<DistillException>(() => Ml.Data.LoadFromLogitCache(dir));
-        StringAssert.EndsWith(e.Message, "part-00000.parquet: row 2 holds sample 3, expected 2 (the cache has a gap or a duplicate)");
+        StringAssert.StartsWith(e.Message, $"cache {dir} does not hold every sample exactly once: samples 10..19 are in no part (a gap;");
 
         e = Assert.ThrowsExactly<DistillException>(() => Ml.Data.LoadFromLogitCache(Path.Combine(dir, "missing")));
         StringAssert.Contains(e.Message, "not found");
