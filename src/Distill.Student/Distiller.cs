@@ -1,5 +1,6 @@
 using Distill.Data;
 using Distill.Student.Export;
+using Distill.Student.Terms;
 using Distill.Student.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,19 +16,23 @@ namespace Distill.Student;
 /// The module maps a batch [B, ...sample shape] to logits [B, C]; it is run once on one zero sample first and refused
 /// when it fails or its output is not [1, C] (<see cref="StudentShapeCheck"/>). The recipe's Student field is ignored.
 /// With <see cref="Recipe.Teacher"/> set, caches made by another teacher are refused (<see cref="TeacherCheck"/>).
+/// The objective is the recipe's terms (<see cref="Recipe.Terms"/> or the shorthand); a term's student output is
+/// "logits" or a tap: a built-in's named tap, your <see cref="Students.ITappedStudent"/>'s, or a submodule name of your
+/// module (a forward hook records its output). Losses of your own go into <see cref="Losses.LossRegistry.Register{TParams}"/>.
 /// </summary>
 public static class Distiller
 {
     public static async Task<TrainResult> TrainAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
-        string? outDir = null, bool resume = false, ITrainingObjective? objective = null, TrainerEvents? events = null,
-        CancellationToken ct = default)
+        string? outDir = null, bool resume = false, TrainerEvents? events = null, CancellationToken ct = default)
     {
         recipe = TeacherCheck.Verify(recipe.Validate(), data);   // outputs record the teacher's hash, not a path
         var device = ResolveDevice(recipe.Device);
         StudentShapeCheck.Verify(student, data.Train.SampleShape, data.ClassCount, device);
-        objective ??= new RecipeObjective(recipe);
-        var source = new CachedBatchSource(new CacheLogitSource(data.Cache), data.Train, data.Preprocessing, recipe.Batch,
-            recipe.Seed, (long)recipe.MemoryBudgetMb << 20);
+        var objective = Objective.Build(RecipeTerms.Of(recipe));
+        var logits = new CacheLogitSource(data.Cache);
+        objective.Bind(objective.StudentShapes(student, data.Train.SampleShape, device), logits.Columns, device);
+        var source = new CachedBatchSource(logits, data.Train, data.Preprocessing, recipe.Batch,
+            recipe.Seed, (long)recipe.MemoryBudgetMb << 20, objective.TeacherColumns);
         await source.PrepareAsync(ct);
         Evaluator? eval = null;
         if (data.Test is not null)
@@ -53,7 +58,7 @@ public static class Distiller
         recipe = TeacherCheck.Verify(recipe, data);   // before building the student; the hash makes the second check cheap
         manual_seed(recipe.Seed);
         var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
-        var result = await TrainAsync(student, data, recipe, outDir, resume, null, events, ct);
+        var result = await TrainAsync(student, data, recipe, outDir, resume, events, ct);
         if (outDir is not null)
         {
             student.to(CPU);

@@ -14,16 +14,18 @@ public sealed class TrainerTests
     {
         var d = new MemoryDataset(240, 6, 3, seed: 2);
         var test = new MemoryDataset(90, 6, 3, seed: 3, split: "test");
-        var src = new CachedBatchSource(d.Teacher(), d, Id, r.Batch, r.Seed, 64 << 20);
-        src.PrepareAsync().GetAwaiter().GetResult();
         manual_seed(r.Seed);
         var model = StudentRegistry.Create(r.Student, d.SampleShape, 3);
+        var logits = d.Teacher();
+        var objective = TestObjectives.CeAndMse(teacher).Bound(model, d.SampleShape, logits);
+        var src = new CachedBatchSource(logits, d, Id, r.Batch, r.Seed, 64 << 20, objective.TeacherColumns);
+        src.PrepareAsync().GetAwaiter().GetResult();
         var eval = new Evaluator(test, Id, 3, Enumerable.Range(0, 90).Select(i => (long)(i % 3)).ToArray());
-        var trainer = new Trainer(model, new TestObjective(teacher), src, eval, stopAfter > 0 ? r with { Epochs = stopAfter } : r, d.SampleShape, CPU);
+        var trainer = new Trainer(model, objective, src, eval, stopAfter > 0 ? r with { Epochs = stopAfter } : r, d.SampleShape, CPU);
         return trainer.Run(outDir, resume);
     }
 
-    private static readonly Recipe R = new() { Student = "mlp:16", Loss = "test", Batch = 32, Epochs = 4, Seed = 11, Lr = 0.01 };
+    private static readonly Recipe R = new() { Student = "mlp:16", Batch = 32, Epochs = 4, Seed = 11, Lr = 0.01 };
 
     [TestMethod]
     public void LearnsAndWritesOutputs()

@@ -10,6 +10,7 @@ TrainCommand.AddTo(root);
 root.Subcommands.Add(SyntheticCommand.Create());
 root.Subcommands.Add(LossEvalCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(TapsCommand.Create());
 root.SetAction(async (ParseResult p, CancellationToken ct) =>
 {
     bool verbose = p.GetValue(TrainCommand.Verbose);
@@ -17,7 +18,6 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
     {
         var cacheDir = p.GetValue(TrainCommand.Cache) ?? throw new DistillException("--cache DIR is required (make one with precompute-logits)");
         var recipe = TrainCommand.BuildRecipe(p);
-        _ = new RecipeObjective(recipe);   // an unknown loss or bad weight fails here, before any data is read
         // Saved with the teacher as its hash (a path names a file, not a teacher); a missing file fails here too.
         var saved = TeacherCheck.WithTeacherHash(recipe);
         var outDir = p.GetValue(TrainCommand.Out);

@@ -27,8 +27,8 @@ public sealed record OnnxExportOptions
 
 /// <summary>
 /// Writes a TorchSharp student as an ONNX model (opset 17, IR 8, dynamic batch axis). TorchSharp has no tracer, so
-/// the graph follows the module's structure: the built-in students (<see cref="Mlp"/>, <see cref="CnnSmall"/>,
-/// <see cref="ResNet32"/>) by their known forward(), and any <see cref="Sequential"/> of supported layers in order —
+/// the graph follows the module's structure: a <see cref="LayerStudent"/> (every built-in) by its logits path, a
+/// <see cref="Residual"/> block as relu(body + shortcut), and any <see cref="Sequential"/> of supported layers in order —
 /// Linear (Gemm), Conv2d (Conv), BatchNorm2d (BatchNormalization, inference), ReLU, MaxPool2d, AvgPool2d,
 /// AdaptiveAvgPool2d (GlobalAveragePool), Flatten, Identity and Dropout (inference: identity).
 /// Anything else throws a <see cref="DistillException"/> naming the layer. Initializers keep the state_dict names.
@@ -41,7 +41,7 @@ public static class OnnxExporter
 
     public static IReadOnlyList<string> SupportedLayers { get; } = new[]
     {
-        "Linear", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Identity", "Dropout", "Sequential",
+        "Linear", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Identity", "Dropout", "Sequential", "Residual",
     };
 
     public static ModelProto Build(nn.Module<Tensor, Tensor> module, OnnxExportOptions options)
@@ -112,33 +112,20 @@ public static class OnnxExporter
         {
             switch (m)
             {
-                case Mlp:
-                    return Emit(Child(m, path, "layers"), Join(path, "layers"), Flatten(path, x));
-                case CnnSmall:
+                case LayerStudent student:
                 {
-                    var a = Relu(path, Emit(Child(m, path, "conv1"), Join(path, "conv1"), x));
-                    var pool = Child(m, path, "pool");
-                    var b = Emit(pool, Join(path, "pool"), a);
-                    var c = Relu(path, Emit(Child(m, path, "conv2"), Join(path, "conv2"), b));
-                    var d = Emit(pool, Join(path, "pool"), c);
-                    return Emit(Child(m, path, "fc"), Join(path, "fc"), Flatten(path, d));
+                    // Every built-in: its logits path in order (taps are not exported).
+                    foreach (var (layerPath, layer) in student.LayerPath) x = Emit(layer, Join(path, layerPath), x);
+                    return x;
                 }
-                case ResNet32:
+                case Residual block:
                 {
-                    var a = Relu(path, Emit(Child(m, path, "bn"), Join(path, "bn"), Emit(Child(m, path, "stem"), Join(path, "stem"), x)));
-                    var b = Emit(Child(m, path, "stages"), Join(path, "stages"), a);
-                    var c = Emit(Child(m, path, "pool"), Join(path, "pool"), b);
-                    return Emit(Child(m, path, "fc"), Join(path, "fc"), Flatten(path, c));
-                }
-                case var _ when m.GetType().DeclaringType == typeof(ResNet32) && m.GetType().Name == "BasicBlock":
-                {
-                    var children = Children(m);
-                    var a = Relu(path, Emit(children["bn1"], Join(path, "bn1"), Emit(children["conv1"], Join(path, "conv1"), x)));
-                    var b = Emit(children["bn2"], Join(path, "bn2"), Emit(children["conv2"], Join(path, "conv2"), a));
-                    var s = children.TryGetValue("shortcut", out var sc) ? Emit(sc, Join(path, "shortcut"), x) : x;
-                    if (!b.Shape.SequenceEqual(s.Shape))
-                        throw new DistillException($"cannot export '{Show(path)}': residual shapes differ ([{string.Join(",", b.Shape)}] vs [{string.Join(",", s.Shape)}])");
-                    var sum = new OnnxValue(G.Node("Add", path, new[] { b.Name, s.Name }), b.Shape);
+                    var h = x;
+                    foreach (var (name, layer) in block.Body) h = Emit(layer, Join(path, name), h);
+                    var s = block.Shortcut is { } sc ? Emit(sc, Join(path, "shortcut"), x) : x;
+                    if (!h.Shape.SequenceEqual(s.Shape))
+                        throw new DistillException($"cannot export '{Show(path)}': residual shapes differ ([{string.Join(",", h.Shape)}] vs [{string.Join(",", s.Shape)}])");
+                    var sum = new OnnxValue(G.Node("Add", path, new[] { h.Name, s.Name }), h.Shape);
                     return Relu(path, sum);
                 }
                 case Sequential:

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Distill.Data;
+using Distill.Student.Terms;
 
 namespace Distill.Student.Training;
 
@@ -11,18 +12,29 @@ namespace Distill.Student.Training;
 public sealed record Recipe
 {
     public string Student { get; init; } = "mlp-256-256";
-    public string Loss { get; init; } = "kd";
-    public double Temperature { get; init; } = 4.0;
-    public double Alpha { get; init; } = 1.0;
-    public double Beta { get; init; } = 8.0;
-    public double Gamma { get; init; } = 2.0;
-    /// <summary>Weight of cross-entropy with the labels; null = the loss's default (kd: 0.1, ce/dkd/dist: 1).</summary>
+    /// <summary>
+    /// The objective as a list of terms (<see cref="TermSpec"/>). When absent, the shorthand fields below
+    /// (loss, temperature, alpha, beta, gamma, standardize, ce_weight, kd_weight, warmup, label_smoothing) give
+    /// ce_weight · ce + kd_weight · loss (<see cref="RecipeTerms"/>); a recipe uses one form or the other.
+    /// </summary>
+    public List<TermSpec>? Terms { get; init; }
+    /// <summary>Shorthand: the distillation loss (default kd); "ce" trains on labels alone.</summary>
+    public string? Loss { get; init; }
+    /// <summary>Shorthand loss parameters; null = the loss's own default (each loss refuses the ones it does not take).</summary>
+    public double? Temperature { get; init; }
+    public double? Alpha { get; init; }
+    public double? Beta { get; init; }
+    public double? Gamma { get; init; }
+    /// <summary>Shorthand: logit standardization for kd, dkd and dist (Sun et al. 2024).</summary>
+    public bool? Standardize { get; init; }
+    /// <summary>Weight of cross-entropy with the labels; null = the loss's shorthand default (kd: 0.1, others 1).</summary>
     public double? CeWeight { get; init; }
-    /// <summary>Weight of the distillation term; null = the loss's default (kd: 0.9, ce: 0, others: 1).</summary>
+    /// <summary>Weight of the distillation term; null = the loss's shorthand default (kd: 0.9, others 1).</summary>
     public double? KdWeight { get; init; }
-    /// <summary>Loss warmup in epochs (DKD: term × min(epoch / warmup, 1)); 0 = none.</summary>
-    public int Warmup { get; init; }
-    public double LabelSmoothing { get; init; }
+    /// <summary>Warmup of the distillation term in epochs (× min(epoch / warmup, 1)); null = none.</summary>
+    public int? Warmup { get; init; }
+    /// <summary>Label smoothing of the CE term.</summary>
+    public double? LabelSmoothing { get; init; }
     /// <summary>adam, adamw or sgd.</summary>
     public string Optimizer { get; init; } = "adam";
     public double Lr { get; init; } = 1e-3;
@@ -75,14 +87,13 @@ public sealed record Recipe
         if (Epochs < 1) Fail("epochs", "must be ≥ 1");
         if (!(Lr > 0)) Fail("lr", "must be > 0");
         if (WeightDecay < 0) Fail("weight-decay", "must be ≥ 0");
-        if (!(Temperature > 0)) Fail("temperature", "must be > 0");
-        if (Warmup < 0) Fail("warmup", "must be ≥ 0");
         if (LrWarmup < 0) Fail("lr-warmup", "must be ≥ 0");
         if (StepEpochs < 1) Fail("step-epochs", "must be ≥ 1");
         if (MemoryBudgetMb < 16) Fail("memory-budget-mb", "must be ≥ 16");
         if (Optimizer is not ("adam" or "adamw" or "sgd")) Fail("optimizer", $"'{Optimizer}' is not one of adam, adamw, sgd");
         if (Schedule is not ("constant" or "step" or "cosine" or "one-cycle")) Fail("schedule", $"'{Schedule}' is not one of constant, step, cosine, one-cycle");
         if (Device is not ("auto" or "cpu" or "cuda")) Fail("device", $"'{Device}' is not one of auto, cpu, cuda");
+        _ = Objective.Build(RecipeTerms.Of(this));   // unknown losses, parameters and weights fail here, before any data
         return this;
     }
 
