@@ -40,8 +40,8 @@ public sealed class ObjectiveAndDistillerTests
         StringAssert.Contains(Assert.ThrowsExactly<DistillException>(() => new Recipe { Loss = "dist", Temperature = -1 }.Validate()).Message, "temperature must be a positive number");
         var both = new Recipe { Loss = "kd", Terms = new() { new TermSpec { Loss = "kd" } } };
         StringAssert.Contains(Assert.ThrowsExactly<DistillException>(() => both.Validate()).Message, "gives terms and the shorthand loss");
-        var twice = new Recipe { Terms = new() { new TermSpec { Loss = "kd" }, new TermSpec { Loss = "kd", Name = "kd" } } };
-        StringAssert.Contains(Assert.ThrowsExactly<DistillException>(() => twice.Validate()).Message, "two terms are named 'kd'");
+        var twice = new Recipe { Terms = new() { new TermSpec { Loss = "kd", Name = "x" }, new TermSpec { Loss = "dkd", Name = "x" } } };
+        StringAssert.Contains(Assert.ThrowsExactly<DistillException>(() => twice.Validate()).Message, "two terms are named 'x'");
     }
 
     [TestMethod]
@@ -175,7 +175,7 @@ public sealed class ObjectiveAndDistillerTests
         Assert.IsTrue(result.History.All(h => h.Losses.ContainsKey("test_l1")));
         Assert.IsTrue(L1Loss.Scales.Count >= 12 && L1Loss.Scales.All(s => s == 2.0), "6 batches × 2 epochs, all with scale 2");
         var line = JsonNode.Parse(File.ReadAllLines(Path.Combine(dir.Path, "run", "metrics.jsonl"))[1])!;
-        Assert.AreEqual(line["ce"]!.GetValue<double>() + line["test_l1"]!.GetValue<double>(), line["loss"]!.GetValue<double>(), 1e-9);
+        Assert.AreEqual(line["ce"]!.GetValue<double>() + line["test_l1"]!.GetValue<double>(), line["loss"]!.GetValue<double>(), 1e-6 * line["loss"]!.GetValue<double>());   // float32 terms
         File.WriteAllText(path, """{ "terms": [ { "loss": "test_l1", "scales": 2 } ] }""");
         StringAssert.Contains(Assert.ThrowsExactly<DistillException>(() => Recipe.Load(path).Validate()).Message, "loss 'test_l1' does not take 'scales' (it takes: scale)");
     }
