@@ -29,6 +29,8 @@ public static class Distiller
         var device = ResolveDevice(recipe.Device);
         StudentShapeCheck.Verify(student, data.Train.SampleShape, data.ClassCount, device);
         var objective = Objective.Build(RecipeTerms.Of(recipe));
+        if (recipe.Batch < objective.MinBatchRows)
+            throw new DistillException($"loss '{objective.MinBatchLoss}' needs a batch of at least {objective.MinBatchRows} rows, got --batch {recipe.Batch}");
         var logits = new CacheLogitSource(data.Cache);
         objective.Bind(objective.StudentShapes(student, data.Train.SampleShape, device), logits.Columns, device);
         var source = new CachedBatchSource(logits, data.Train, data.Preprocessing, recipe.Batch,

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Distill.Data;
+using Distill.Student.Terms;
 using Distill.Student.Training;
 using static TorchSharp.torch;
 
@@ -76,6 +77,25 @@ public sealed class TrainerTests
         var o = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!.AsObject();
         o.Remove("wall_seconds");
         return o.ToJsonString();
+    }
+
+    [TestMethod]
+    public void DistDropsAnEpochsLastOneRowBatchAndSaysSoOnce()
+    {
+        // 241 rows in batches of 16: 15 full batches and one of 1 row, which DIST cannot use (issue 17, item 4).
+        var d = new MemoryDataset(241, 6, 3, seed: 2);
+        manual_seed(1);
+        var model = StudentRegistry.Create("mlp:16", d.SampleShape, 3);
+        var logits = d.Teacher();
+        var objective = Objective.Build(RecipeTerms.Of(new Recipe { Loss = "dist" })).Bound(model, d.SampleShape, logits);
+        var src = new CachedBatchSource(logits, d, Id, 16, 1, 64 << 20, objective.TeacherColumns);
+        src.PrepareAsync().GetAwaiter().GetResult();
+        var notices = new List<string>();
+        var r = new Trainer(model, objective, src, null, R with { Batch = 16, Epochs = 2 }, d.SampleShape, CPU)
+            .Run(null, false, new TrainerEvents { Notice = notices.Add });
+        Assert.AreEqual(2, r.History.Count);
+        Assert.IsTrue(r.History.All(h => double.IsFinite(h.Losses["dist"])));
+        CollectionAssert.AreEqual(new[] { "loss 'dist' needs batches of at least 2 rows: each epoch's last batch of 1 row(s) is dropped" }, notices);
     }
 
     [TestMethod]

@@ -21,6 +21,7 @@ public sealed record LossDefinition(string Name, Type ParametersType, Func<LossP
 public static class LossRegistry
 {
     private static readonly ConcurrentDictionary<string, LossDefinition> Definitions = new();
+    private static readonly List<string> Order = new();   // registration order, for listings
 
     static LossRegistry()
     {
@@ -38,7 +39,7 @@ public static class LossRegistry
         Register<AtParameters>("at", p => new AttentionTransferLoss(p));
     }
 
-    public static IReadOnlyCollection<string> Names => Definitions.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
+    public static IReadOnlyCollection<string> Names { get { lock (Order) return Order.ToList(); } }
 
     /// <summary>
     /// Adds a loss under <paramref name="name"/>. <typeparamref name="TParams"/> is its parameter record (properties with
@@ -50,6 +51,7 @@ public static class LossRegistry
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("a loss needs a name", nameof(name));
         var def = new LossDefinition(name, typeof(TParams), p => factory((TParams)p), shorthandCeWeight, shorthandWeight);
         if (!Definitions.TryAdd(name, def)) throw new ArgumentException($"loss '{name}' is already registered", nameof(name));
+        lock (Order) Order.Add(name);
     }
 
     public static LossDefinition Get(string name) =>
