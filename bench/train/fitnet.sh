@@ -2,7 +2,7 @@
 # Issue 13, acceptance 2: FitNet on Fashion-MNIST. cnn-small with ce 0.1 + kd 0.9 (T = 4) + hint_mse (tap fc1 [400]
 # → linear adapter → the teacher's pooled features /Flatten_output_0 [128], cached straight from
 # models/fmnist-resnet), against kd alone, SEEDS seeds × EPOCHS epochs each; prints final test accuracy per run and
-# the means. Full measurement: SEEDS="0 1 2" EPOCHS=20 bash bench/train/fitnet.sh
+# the means, next to the same recipe in Debian's PyTorch (bench/train/torch_fitnet.py). Full measurement: SEEDS="0 1 2" EPOCHS=20 bash bench/train/fitnet.sh
 # Smoke: SEEDS=0 EPOCHS=1 LIMIT=6000 bash bench/train/fitnet.sh
 # Until precompute-logits --output takes any graph tensor, TEACHER may name a copy of the teacher whose graph lists
 # /Flatten_output_0 as an output (onnx.helper.make_tensor_value_info), which caches the same values.
@@ -18,12 +18,16 @@ TS="dotnet tools/train-student/bin/Release/net10.0/train-student.dll"
 $PL inspect "$FEAT" >/dev/null 2>&1 || $PL --teacher "$TEACHER" --dataset fashion-mnist --split train ${LIMIT:+--limit $LIMIT} \
   --output logits --output /Flatten_output_0 --out "$FEAT" --overwrite
 runs=$(mktemp -d); trap 'rm -rf "$runs"' EXIT
-printf "%-10s %-5s %s\n" objective seed test_acc
+printf "%-10s %-5s %-10s %s\n" objective seed ours pytorch
 for seed in $SEEDS; do
   $TS --recipe recipes/fmnist-terms/cnn-small.kd_hint.json --cache "$FEAT" --epochs "$EPOCHS" --seed "$seed" --threads "$THREADS" --out "$runs/hint-$seed" >/dev/null
   $TS --recipe recipes/fmnist/cnn-small.kd.json --cache "$FEAT" --epochs "$EPOCHS" --seed "$seed" --threads "$THREADS" --out "$runs/kd-$seed" >/dev/null
-  for o in hint kd; do printf "%-10s %-5s %s\n" "$o" "$seed" "$(jq .final_test_acc "$runs/$o-$seed/summary.json")"; done
+  for o in hint kd; do
+    /usr/bin/python3 bench/train/torch_fitnet.py "$o" "$EPOCHS" "$seed" ${LIMIT:-} > "$runs/$o-$seed.torch"
+    printf "%-10s %-5s %-10s %s\n" "$o" "$seed" "$(jq .final_test_acc "$runs/$o-$seed/summary.json")" "$(cat "$runs/$o-$seed.torch")"
+  done
 done
 for o in hint kd; do
-  printf "mean %-5s %s\n" "$o" "$(cat "$runs"/$o-*/summary.json | jq -s 'map(.final_test_acc) | add / length')"
+  printf "mean %-5s ours %s pytorch %s\n" "$o" "$(cat "$runs"/$o-*/summary.json | jq -s 'map(.final_test_acc) | add / length')" \
+    "$(cat "$runs"/$o-*.torch | jq -s 'add / length')"
 done
