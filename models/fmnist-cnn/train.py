@@ -38,10 +38,10 @@ xte, yte = images("t10k"), torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").ast
 class Cnn(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
-        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
-        self.fc1 = nn.Linear(64 * 7 * 7, 128)
-        self.fc2 = nn.Linear(128, 10)
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.fc1 = nn.Linear(32 * 7 * 7, 64)
+        self.fc2 = nn.Linear(64, 10)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
@@ -78,7 +78,7 @@ card = json.load(open(os.path.join(HERE, "..", "fmnist-resnet", "fmnist-resnet.j
 card.update({
     "model": "fmnist-cnn.onnx",
     "exported_with": f"torch.onnx.export (TorchScript-based exporter), opset 17, PyTorch {torch.__version__}, dynamic batch axis",
-    "architecture": "CNN: conv 3x3 1->32, ReLU, maxpool 2; conv 3x3 32->64, ReLU, maxpool 2; linear 3136->128, ReLU; linear 128->10",
+    "architecture": "CNN: conv 3x3 1->16, ReLU, maxpool 2; conv 3x3 16->32, ReLU, maxpool 2; linear 1568->64, ReLU; linear 64->10",
     "parameters": sum(p.numel() for p in model.parameters()),
     "accuracy": {"test": round(test_acc, 4), "train": round(train_acc, 4)},
     "training": f"{EPOCHS} epochs Adam lr 1e-3, batch 128, no augmentation, seed 0, 2 CPU threads (models/fmnist-cnn/train.py)",
