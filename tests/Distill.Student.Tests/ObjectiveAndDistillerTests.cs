@@ -84,6 +84,32 @@ public sealed class ObjectiveAndDistillerTests
         Objective.Build(new[] { new TermSpec { Loss = "dkd" } }).Bind(student, new[] { topK }, CPU);   // kd, dkd, dist keep using top-K
     }
 
+    private sealed class MaskLoss : DistillationLoss
+    {
+        public override string Name => "test_mask";
+        public override LossParameters Parameters { get; } = new NoParameters();
+        public override bool NeedsTeacher => false;
+        public override IReadOnlyList<string> DatasetTargets => new[] { "mask" };
+        public override Tensor Forward(LossBatch batch) => (batch.Student - batch.Targets["mask"]).abs().mean();
+    }
+
+    [TestMethod]
+    public void ALossNeedingDatasetTargetsIsRefusedWhenTheDatasetHasNone()
+    {
+        LossRegistry.Register<NoParameters>("test_mask", _ => new MaskLoss());
+        var student = new Dictionary<string, long[]> { ["logits"] = new long[] { 3 } };
+        var columns = new[] { new TeacherColumn("logits", "logits", new[] { 3 }) };
+        var e = Assert.ThrowsExactly<DistillException>(() => Objective.Build(new[] { new TermSpec { Loss = "test_mask" } }).Bind(student, columns, CPU));
+        Assert.AreEqual("term 'test_mask': loss 'test_mask' needs the dataset's 'mask' targets, which this dataset does not provide", e.Message);
+        // A dataset that provides them: the loss reads them from the batch by name.
+        var o = Objective.Build(new[] { new TermSpec { Loss = "test_mask" } });
+        o.Bind(student, columns, CPU, datasetTargets: new[] { "mask" });
+        using var scope = NewDisposeScope();
+        var r = o.Compute(new Dictionary<string, Tensor> { ["logits"] = ones(2, 3) }, new Dictionary<string, Tensor>(), null, 1,
+            new Dictionary<string, Tensor> { ["mask"] = zeros(2, 3) });
+        Assert.AreEqual(1.0, r.Total.item<float>(), 1e-6);
+    }
+
     private sealed class Linear1 : nn.Module<Tensor, Tensor>
     {
         private readonly TorchSharp.Modules.Linear fc = nn.Linear(4, 3);

@@ -18,6 +18,13 @@ public abstract class DistillationLoss
     /// <summary>True when the loss reads the true labels (CE, DKD, ADKD).</summary>
     public virtual bool NeedsLabels => false;
 
+    /// <summary>
+    /// Named dataset targets the loss reads besides class labels (e.g. "mask", "boxes" for segmentation and detection
+    /// losses); <see cref="LossBatch.Targets"/> holds them. A dataset that does not provide one is refused when the
+    /// objective is bound.
+    /// </summary>
+    public virtual IReadOnlyList<string> DatasetTargets => Array.Empty<string>();
+
     /// <summary>False only for losses that ignore the teacher (CE).</summary>
     public virtual bool NeedsTeacher => true;
 

@@ -71,10 +71,15 @@ public sealed class Objective
     /// the student output (after its adapter) and the column fit the loss, that top-K columns go only to losses that
     /// accept them, and creates the adapters (drawing from torch's global generator) on <paramref name="device"/>.
     /// </summary>
-    public void Bind(IReadOnlyDictionary<string, long[]> studentShapes, IReadOnlyList<TeacherColumn> columns, Device device)
+    /// <param name="datasetTargets">Named targets the data provides besides labels (none for class datasets today).</param>
+    public void Bind(IReadOnlyDictionary<string, long[]> studentShapes, IReadOnlyList<TeacherColumn> columns, Device device,
+        IReadOnlyCollection<string>? datasetTargets = null)
     {
         foreach (var t in Terms)
         {
+            foreach (var target in t.Loss.DatasetTargets)
+                if (datasetTargets?.Contains(target) != true)
+                    throw new DistillException($"term '{t.Name}': loss '{t.Loss.Name}' needs the dataset's '{target}' targets, which this dataset does not provide");
             if (!studentShapes.TryGetValue(t.Student, out var s))
                 throw new DistillException($"term '{t.Name}': the student has no output '{t.Student}' (it has: {string.Join(", ", studentShapes.Keys)})");
             if (!t.Loss.NeedsTeacher)
@@ -117,8 +122,12 @@ public sealed class Objective
         finally { student.train(training); }
     }
 
-    /// <summary>The objective on one batch: <paramref name="teacher"/> holds the bound columns by name, shaped [B, ...].</summary>
-    public StepLoss Compute(IReadOnlyDictionary<string, Tensor> student, IReadOnlyDictionary<string, Tensor> teacher, Tensor? labels, int epoch)
+    /// <summary>
+    /// The objective on one batch: <paramref name="teacher"/> holds the bound columns by name, shaped [B, ...];
+    /// <paramref name="targets"/> the dataset's named targets beyond labels, when it has any.
+    /// </summary>
+    public StepLoss Compute(IReadOnlyDictionary<string, Tensor> student, IReadOnlyDictionary<string, Tensor> teacher, Tensor? labels, int epoch,
+        IReadOnlyDictionary<string, Tensor>? targets = null)
     {
         var parts = new Dictionary<string, Tensor>(Terms.Count);
         Tensor? total = null;
@@ -128,7 +137,9 @@ public sealed class Objective
             if (Adapters.For(term.Name) is { } adapter) s = adapter.call(s);
             var t = term.Loss.NeedsTeacher ? TeacherTargets.FromLogits(teacher[_column[term.Name]]) : null;
             double factor = Warmup.Factor(epoch, term.Warmup);
-            var value = term.Loss.Forward(new LossBatch(s, t, labels, epoch) { WarmupFactor = factor });
+            var batch = new LossBatch(s, t, labels, epoch) { WarmupFactor = factor };
+            if (targets is not null) batch = batch with { Targets = targets };
+            var value = term.Loss.Forward(batch);
             if (!term.Loss.AppliesWarmup && factor != 1.0) value = value * factor;
             value = value * term.Weight;
             parts[term.Name] = value.detach();
