@@ -64,9 +64,6 @@ public abstract record LossParameters
         var t = Nullable.GetUnderlyingType(prop?.PropertyType ?? typeof(object)) ?? prop?.PropertyType;
         return t == typeof(bool) ? "true or false" : t == typeof(int) ? "an integer" : t == typeof(double) ? "a number" : "another type";
     }
-
-    /// <summary>This record as snake_case JSON (what a run records).</summary>
-    public JsonObject ToJson() => (JsonObject)JsonSerializer.SerializeToNode(this, GetType(), Json)!;
 }
 
 /// <summary>For losses without parameters (hint_mse, hint_cosine).</summary>

@@ -46,8 +46,6 @@ public sealed class StudentOutputs : IDisposable
         .Where(m => m.name.Length > 0 && m.module is nn.Module<Tensor, Tensor>)
         .ToDictionary(m => m.name, m => (nn.Module<Tensor, Tensor>)m.module);
 
-    public IReadOnlyList<string> Taps => _taps;
-
     /// <summary>"logits" and each tap, for one batch.</summary>
     public IReadOnlyDictionary<string, Tensor> Forward(Tensor x)
     {

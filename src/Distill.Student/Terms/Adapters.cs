@@ -48,7 +48,7 @@ public static class AdapterKinds
 }
 
 /// <summary>The objective's adapters by term name, one module so they train, checkpoint and resume together.</summary>
-public sealed class AdapterSet : Module<Tensor, Tensor>
+public sealed class AdapterSet : nn.Module
 {
     private readonly Dictionary<string, Module<Tensor, Tensor>> _byTerm = new();
 
@@ -63,6 +63,4 @@ public sealed class AdapterSet : Module<Tensor, Tensor>
     public int Count => _byTerm.Count;
 
     public Module<Tensor, Tensor>? For(string term) => _byTerm.GetValueOrDefault(term);
-
-    public override Tensor forward(Tensor x) => throw new InvalidOperationException("adapters run per term (For)");
 }
