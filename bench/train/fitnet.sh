@@ -7,6 +7,7 @@
 # Until precompute-logits --output takes any graph tensor, TEACHER may name a copy of the teacher whose graph lists
 # /Flatten_output_0 as an output (onnx.helper.make_tensor_value_info), which caches the same values.
 set -euo pipefail
+export OMP_WAIT_POLICY=PASSIVE   # libgomp workers that spin cost 100x on a busy machine (bench/losses/README.md)
 cd "$(dirname "$0")/../.."
 SEEDS=${SEEDS:-"0 1 2"}; EPOCHS=${EPOCHS:-20}; THREADS=${THREADS:-2}
 TEACHER=${TEACHER:-models/fmnist-resnet/fmnist-resnet.onnx}

@@ -3,6 +3,7 @@
 # models/fmnist-cnn as `logits_t1`, 0.45 + 0.45 after ce 0.1) against KD to each alone (0.1 + 0.9), EPOCHS epochs,
 # SEEDS seeds; prints each run's final test accuracy and the means. Full: SEEDS="0 1 2" EPOCHS=20 bash bench/train/two-teachers.sh
 set -euo pipefail
+export OMP_WAIT_POLICY=PASSIVE   # libgomp workers that spin cost 100x on a busy machine (bench/losses/README.md)
 cd "$(dirname "$0")/../.."
 SEEDS=${SEEDS:-"0 1 2"}; EPOCHS=${EPOCHS:-20}; THREADS=${THREADS:-2}
 [ -z "${NO_BUILD:-}" ] && dotnet build tools/train-student -c Release -v q -nologo -clp:ErrorsOnly && dotnet build tools/precompute-logits -c Release -v q -nologo -clp:ErrorsOnly
