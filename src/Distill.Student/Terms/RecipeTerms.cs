@@ -36,7 +36,7 @@ public static class RecipeTerms
         foreach (var (key, value) in shorthand[1..6])
             if (value is not null) lossParams[key] = value;
         var ce = new TermSpec { Loss = "ce", Weight = r.CeWeight ?? def.ShorthandCeWeight }.WithParameters(ceParams);
-        if (loss == "ce")
+        if (loss == ce.Loss)   // the shorthand's own CE term, alone
         {
             if (r.Warmup is not null) throw new DistillException("--warmup ramps in the distillation term; --loss ce has none");
             // Parameters of a distillation loss given with --loss ce: ce refuses them by name when the objective is built.
