@@ -1,9 +1,25 @@
 """The PyTorch side of our comparisons: the reference table's students and the seed formulations of its losses
 (../shared/reference/fmnist-students.json recipe: kd = 0.1 CE + 0.9 KD(T=4), dkd = CE + min(epoch/5, 1)·DKD(1, 8, T=4),
 dist = CE + DIST(2, 2, tau=4)). Imported by bench/train/pytorch_epoch.py and bench/gpu/torch_student.py."""
+import gzip
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+def fmnist(split):
+    """Fashion-MNIST images [N, 1, 28, 28] preprocessed as the teacher card says, and labels (Debian's IDX files)."""
+    def idx(path):
+        with gzip.open(path, "rb") as f:
+            data = f.read()
+        rank = data[3]
+        dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
+        return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+    root, name = "/usr/share/datasets/fashion-mnist/", "train" if split == "train" else "t10k"
+    x = torch.from_numpy(idx(f"{root}{name}-images-idx3-ubyte.gz").astype(np.float32))
+    x = ((x / 255.0 - 0.2860406) / 0.3530242).unsqueeze(1)
+    return x, torch.from_numpy(idx(f"{root}{name}-labels-idx1-ubyte.gz").astype(np.int64))
 
 
 def student(name):

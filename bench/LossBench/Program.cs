@@ -19,11 +19,11 @@ for (int i = 0; i + 1 < args.Length; i += 2)
 }
 set_num_threads(threads);
 
-var recipes = new (string Name, LossOptions Options)[]
+var recipes = new (string Name, LossParameters Options)[]
 {
-    ("kd", new LossOptions { Temperature = 4 }),
-    ("dkd", new LossOptions { Alpha = 1, Beta = 8, Temperature = 4 }),
-    ("dist", new LossOptions { Beta = 2, Gamma = 2, Temperature = 4 }),
+    ("kd", new KdParameters { Temperature = 4 }),
+    ("dkd", new DkdParameters { Alpha = 1, Beta = 8, Temperature = 4 }),
+    ("dist", new DistParameters { Beta = 2, Gamma = 2, Temperature = 4 }),
 };
 
 foreach (var (b, c) in new[] { (128, 10), (256, 1000) })

@@ -4,8 +4,9 @@ import torch
 import torch.nn.functional as F
 
 
-def load_teacher(path, dev):
-    """Returns run(x) -> logits for the network saved at `path`, with its weights on `dev`."""
+def load_teacher(path, dev, outputs=None):
+    """Returns run(x) -> logits for the network saved at `path`, with its weights on `dev`; with `outputs` (tensor
+    names of the graph, e.g. ["logits", "/Flatten_output_0"]) run(x) returns those tensors instead."""
     spec = torch.load(path)
     weights = {k: v.to(dev) for k, v in spec["weights"].items()}
 
@@ -30,6 +31,6 @@ def load_teacher(path, dev):
             elif op == "BatchNormalization": y = F.batch_norm(i[0], i[3], i[4], i[1], i[2], False, 0.0, a.get("epsilon", 1e-5))
             else: raise SystemExit(f"op {op}")
             env[n["outputs"][0]] = y
-        return env[spec["output"]]
+        return env[spec["output"]] if outputs is None else [env[spec["output"]] if o == "logits" else env[o] for o in outputs]
 
     return run

@@ -6,26 +6,15 @@ batch 128, Adam 1e-3, student forward, loss (ce / kd / dkd / dist as in ../share
 against cached teacher logits, backward, step. Teacher logits are random here (the values do not change the time).
 Usage: pytorch_epoch.py STUDENT LOSS [EPOCHS]; prints one line per epoch: "epoch N seconds S".
 """
-import gzip, os, sys, time
-import numpy as np
+import os, sys, time
 import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from torch_reference import student, loss_fn  # noqa: E402
+from torch_reference import fmnist, student, loss_fn  # noqa: E402
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
 
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    rank = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
-
-root = "/usr/share/datasets/fashion-mnist/"
-x = torch.from_numpy(idx(root + "train-images-idx3-ubyte.gz").astype(np.float32))
-x = ((x / 255.0 - 0.2860406) / 0.3530242).unsqueeze(1)
-y = torch.from_numpy(idx(root + "train-labels-idx1-ubyte.gz").astype(np.int64))
+x, y = fmnist("train")
 t = torch.randn(len(y), 10) * 4
 
 name, loss_name = sys.argv[1], sys.argv[2]

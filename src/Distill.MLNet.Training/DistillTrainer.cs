@@ -34,8 +34,7 @@ public sealed class DistillTrainer : IEstimator<DistilledStudentTransformer>
     public DistilledStudentTransformer Fit(IDataView input)
     {
         var o = _options;
-        var recipe = o.Recipe.Validate();
-        _ = new RecipeObjective(recipe);   // an unknown loss or a bad weight fails before any data is read
+        var recipe = o.Recipe.Validate();   // an unknown loss or a bad weight fails here, before any data is read
         if (o.Threads is int threads) torch.set_num_threads(ThreadLimit.Check(threads, "Threads"));
         var cache = LogitCacheDataView.Load(o.CacheDirectory).Metadata;
         using var ch = _host.Start("Distill");
@@ -47,7 +46,7 @@ public sealed class DistillTrainer : IEstimator<DistilledStudentTransformer>
             var data = TrainingData.OpenWith(o.CacheDirectory, train);
             try
             {
-                ch.Info($"{recipe.Student} student, loss {recipe.Loss}, {recipe.Epochs} epochs of {data.Cache.RowCount:N0} rows, batch {recipe.Batch}, seed {recipe.Seed}");
+                ch.Info($"{recipe.Student} student, objective {string.Join(" + ", Distill.Student.Terms.RecipeTerms.Of(recipe).Select(t => $"{t.Weight:g3}·{t.Loss}"))}, {recipe.Epochs} epochs of {data.Cache.RowCount:N0} rows, batch {recipe.Batch}, seed {recipe.Seed}");
                 var events = new TrainerEvents
                 {
                     EpochDone = m => ch.Info(FormattableString.Invariant(

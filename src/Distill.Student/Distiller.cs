@@ -1,6 +1,7 @@
 using Distill.Data;
 using Distill.Student.Export;
 using Distill.Student.Output;
+using Distill.Student.Terms;
 using Distill.Student.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,6 +17,9 @@ namespace Distill.Student;
 /// The module maps a batch [B, ...sample shape] to logits [B, C]; it is run once on one zero sample first and refused
 /// when it fails or its output is not [1, C] (<see cref="StudentShapeCheck"/>). The recipe's Student field is ignored.
 /// With <see cref="Recipe.Teacher"/> set, caches made by another teacher are refused (<see cref="TeacherCheck"/>).
+/// The objective is the recipe's terms (<see cref="Recipe.Terms"/> or the shorthand); a term's student output is
+/// "logits" or a tap: a built-in's named tap, your <see cref="Students.ITappedStudent"/>'s, or a submodule name of your
+/// module (a forward hook records its output). Losses of your own go into <see cref="Losses.LossRegistry.Register{TParams}"/>.
 /// With an output directory the run owns it (<see cref="RunDirectory"/>): <paramref name="mode"/> says what happens to
 /// a run already there; every input is checked before anything in it is deleted or written.
 /// </summary>
@@ -23,9 +27,9 @@ public static class Distiller
 {
     /// <param name="init">Weights to start from (<see cref="InitialWeights.FromRun"/>); fresh optimizer and schedule.</param>
     public static Task<TrainResult> TrainAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
-        string? outDir = null, RunMode mode = RunMode.New, ITrainingObjective? objective = null, TrainerEvents? events = null,
+        string? outDir = null, RunMode mode = RunMode.New, TrainerEvents? events = null,
         InitialWeights? init = null, CancellationToken ct = default) =>
-        RunAsync(student, data, recipe, outDir, mode, init, objective, finishing: null, events, ct);
+        RunAsync(student, data, recipe, outDir, mode, init, finishing: null, events, ct);
 
     /// <summary>
     /// Builds the recipe's student (seeded), trains it and, with an output directory, exports it there before
@@ -38,7 +42,7 @@ public static class Distiller
         manual_seed(recipe.Seed);
         var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
         var spec = StudentExportSpec.FromCache(data.Cache.Metadata);
-        return RunAsync(student, data, recipe, outDir, mode, init, null, (model, dir) =>
+        return RunAsync(student, data, recipe, outDir, mode, init, (model, dir) =>
         {
             model.to(CPU);
             StudentExport.WriteAll(model, recipe.Student, spec, dir);
@@ -46,7 +50,7 @@ public static class Distiller
     }
 
     private static async Task<TrainResult> RunAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
-        string? outDir, RunMode mode, InitialWeights? init, ITrainingObjective? objective,
+        string? outDir, RunMode mode, InitialWeights? init,
         Action<nn.Module<Tensor, Tensor>, string>? finishing, TrainerEvents? events, CancellationToken ct)
     {
         if (outDir is null && mode != RunMode.New)
@@ -54,7 +58,11 @@ public static class Distiller
         recipe = TeacherCheck.Verify(recipe.Validate(), data);   // outputs record the teacher's hash, not a path
         var device = ResolveDevice(recipe.Device);
         StudentShapeCheck.Verify(student, data.Train.SampleShape, data.ClassCount, device);
-        objective ??= new RecipeObjective(recipe);
+        var objective = Objective.Build(RecipeTerms.Of(recipe));
+        if (recipe.Batch < objective.MinBatchRows)
+            throw new DistillException($"loss '{objective.MinBatchLoss}' needs a batch of at least {objective.MinBatchRows} rows, got --batch {recipe.Batch}");
+        var logits = new CacheLogitSource(data.Cache);
+        objective.Bind(objective.StudentShapes(student, data.Train.SampleShape, device), logits.Columns, device);
         using var run = outDir is null ? null : RunDirectory.Open(outDir, mode);
         var initSource = init?.Source ?? run?.Saved?.InitFrom;
         if (run is not { Saved: not null, HasCheckpoint: true })
@@ -63,8 +71,8 @@ public static class Distiller
             if (init is null && run?.Saved?.InitFrom is not null) init = InitialWeights.Reopen(run.Saved);
             init?.LoadInto(student, recipe.Student);
         }
-        var source = new CachedBatchSource(new CacheLogitSource(data.Cache), data.Train, data.Preprocessing, recipe.Batch,
-            recipe.Seed, (long)recipe.MemoryBudgetMb << 20);
+        var source = new CachedBatchSource(logits, data.Train, data.Preprocessing, recipe.Batch,
+            recipe.Seed, (long)recipe.MemoryBudgetMb << 20, objective.TeacherColumns);
         await source.PrepareAsync(ct);
         Evaluator? eval = null;
         if (data.Test is not null)

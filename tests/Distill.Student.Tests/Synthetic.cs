@@ -1,3 +1,4 @@
+using Distill.Student.Terms;
 using Distill.Data;
 using Distill.Student.Training;
 using static TorchSharp.torch;
@@ -39,18 +40,18 @@ internal sealed class MemoryDataset : IDataset
     }
 }
 
-/// <summary>CE plus an MSE-to-teacher term: enough to exercise the trainer without the loss registry.</summary>
-internal sealed class TestObjective(bool teacher) : ITrainingObjective
+/// <summary>Objectives for trainer tests, built and bound the way <see cref="Distiller"/> does.</summary>
+internal static class TestObjectives
 {
-    public bool NeedsTeacher => teacher;
-    public ObjectiveStep Compute(Tensor s, Tensor? t, Tensor labels, int epoch)
+    /// <summary>CE plus (with a teacher) 0.1 · MSE between the student's and the teacher's logits, named "mse".</summary>
+    public static Objective CeAndMse(bool teacher) => Objective.Build(teacher
+        ? new[] { new TermSpec { Loss = "ce" }, new TermSpec { Loss = "hint_mse", Name = "mse", Weight = 0.1 } }
+        : new[] { new TermSpec { Loss = "ce" } });
+
+    public static Objective Bound(this Objective o, nn.Module<Tensor, Tensor> student, int[] sampleShape, ILogitSource source)
     {
-        var ce = nn.functional.cross_entropy(s, labels);
-        var parts = new Dictionary<string, Tensor> { ["ce"] = ce.detach() };
-        if (t is null) return new ObjectiveStep(ce, parts);
-        var mse = nn.functional.mse_loss(s, t) * 0.1;
-        parts["mse"] = mse.detach();
-        return new ObjectiveStep(ce + mse, parts);
+        o.Bind(o.StudentShapes(student, sampleShape, CPU), source.Columns, CPU);
+        return o;
     }
 }
 

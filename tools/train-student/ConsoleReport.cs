@@ -13,15 +13,20 @@ internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
     public void Header()
     {
         var m = data.Cache.Metadata;
-        Console.WriteLine($"train-student: {recipe.Student} on {data.Train.Name} {data.Train.Split} ({data.Cache.RowCount} cached rows, {m.ClassCount} classes, teacher {m.TeacherFile}), loss {recipe.Loss}, {recipe.Optimizer} lr {F(recipe.Lr, "g3")}, batch {recipe.Batch}, {recipe.Epochs} epochs, seed {recipe.Seed}");
+        Console.WriteLine($"train-student: {recipe.Student} on {data.Train.Name} {data.Train.Split} ({data.Cache.RowCount} cached rows, {m.ClassCount} classes, teacher {m.TeacherFile}), {recipe.Optimizer} lr {F(recipe.Lr, "g3")}, batch {recipe.Batch}, {recipe.Epochs} epochs, seed {recipe.Seed}");
+        Console.WriteLine($"objective:     {Objective}");
         if (m.AllTeachers.Count > 1)
             Console.WriteLine(m.Ensemble == "separate"
-                ? $"teachers:      {string.Join(" + ", m.AllTeachers.Select(t => t.File))} in separate columns; distilling from the first ('logits'); precompute with --ensemble mean or mean-prob to distill from their average"
+                ? $"teachers:      {string.Join(" + ", m.AllTeachers.Select(t => t.File))} in separate columns ({string.Join(", ", m.Outputs.Select(o => o.Column))}); terms name the columns they distill from"
                 : $"teachers:      {string.Join(" + ", m.AllTeachers.Select(t => t.File))}, ensemble {m.Ensemble}");
         if (m.HasViews)
             Console.WriteLine($"views:         {m.Views} per sample ({m.Augment}); every cached view is a training row, replayed on the student's input");
         if (data.Test is null) Console.WriteLine($"no test evaluation: {data.NoTestReason}");
     }
+
+    /// <summary>The terms as "0.1·ce + 0.9·kd(logits ← logits)"; the student output and column only when not logits.</summary>
+    private string Objective => string.Join(" + ", Distill.Student.Terms.Objective.Build(Distill.Student.Terms.RecipeTerms.Of(recipe)).Terms.Select(t =>
+        $"{F(t.Weight, "0.###")}·{t.Name}" + (t.Student == "logits" && t.Teacher == "logits" ? "" : $"({t.Student}{(t.Adapter is null ? "" : " →" + t.Adapter)} ← {t.Teacher})")));
 
     public static string EpochLine(EpochMetrics m, int epochs)
     {
@@ -37,6 +42,7 @@ internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
             return await run(new TrainerEvents
             {
                 Resumed = e => Console.WriteLine($"resuming after epoch {e}"),
+                Notice = Console.WriteLine,
                 EpochDone = m => Console.WriteLine(EpochLine(m, recipe.Epochs)),
             });
         }
@@ -49,6 +55,7 @@ internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
                 result = await run(new TrainerEvents
                 {
                     Resumed = e => AnsiConsole.MarkupLine($"resuming after epoch {e}"),
+                    Notice = n => AnsiConsole.MarkupLine(Markup.Escape(n)),
                     EpochStarted = (e, n) => task = ctx.AddTask($"epoch {e}/{recipe.Epochs}", maxValue: n),
                     BatchDone = (_, d) => task!.Value = d,
                     EpochDone = m => { task!.Description = Markup.Escape(EpochLine(m, recipe.Epochs)); task.StopTask(); },
@@ -64,7 +71,7 @@ internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
         var table = new Table().AddColumn("metric").AddColumn("value");
         if (Plain) table.Border(TableBorder.Ascii);
         table.AddRow("student", Markup.Escape(recipe.Student));
-        table.AddRow("loss", Markup.Escape(recipe.Loss));
+        table.AddRow("objective", Markup.Escape(Objective));
         table.AddRow("parameters", r.Parameters.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("epochs", r.History.Count.ToString(CultureInfo.InvariantCulture));
         table.AddRow("final test acc", F(last.TestAcc));

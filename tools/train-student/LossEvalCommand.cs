@@ -10,7 +10,7 @@ public static class LossEvalCommand
 {
     public static Command Create()
     {
-        var cases = new Option<string>("--cases") { Description = "JSON file of cases in the schema of ../shared/golden/losses.json", Required = true };
+        var cases = new Option<string>("--cases") { Description = "JSON file of cases in the schema of tests/Distill.Student.Tests/golden/losses.json (terms.json adds feature losses and adapters)", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write {\"results\": [{\"value\", \"grad_student\"}, ...]} (same order)", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "float64 or float32", DefaultValueFactory = _ => "float64" };
         dtype.AcceptOnlyFromAmong("float64", "float32");

@@ -11,6 +11,7 @@ TrainCommand.AddTo(root);
 root.Subcommands.Add(SyntheticCommand.Create());
 root.Subcommands.Add(LossEvalCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(TapsCommand.Create());
 root.SetAction(async (ParseResult p, CancellationToken ct) =>
 {
     var cacheDir = p.GetValue(TrainCommand.Cache) ?? throw new DistillException("--cache DIR is required (make one with precompute-logits)");
@@ -20,7 +21,6 @@ root.SetAction(async (ParseResult p, CancellationToken ct) =>
     if (init is not null && outDir is not null && Path.GetFullPath(outDir).TrimEnd('/') == init.Source.Run.TrimEnd('/'))
         throw new DistillException("--init-from names the run in --out: continue a run with --resume; --init-from starts a new run in another directory");
     var recipe = TrainCommand.BuildRecipe(p, init);
-    _ = new RecipeObjective(recipe);   // an unknown loss or bad weight fails here, before any data is read
     if (p.GetValue(TrainCommand.Threads) is int threads) torch.set_num_threads(ThreadLimit.Check(threads, "--threads"));
     using var data = TrainingData.Open(cacheDir, p.GetValue(TrainCommand.Dataset), p.GetValue(TrainCommand.Split)!, p.GetValue(TrainCommand.TestCache));
     var console = new ConsoleReport(recipe, data);

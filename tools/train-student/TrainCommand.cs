@@ -2,6 +2,7 @@ using System.CommandLine;
 using Distill.Data;
 using Distill.Student;
 using Distill.Student.Output;
+using Distill.Student.Losses;
 using Distill.Student.Training;
 
 namespace Distill.Tools.TrainStudent;
@@ -21,14 +22,15 @@ internal static class TrainCommand
     public static readonly Option<int?> Threads = new("--threads") { Description = $"CPU threads for TorchSharp (default: all cores; at most {ThreadLimit.Max})" };
 
     public static readonly Option<string?> Student = new("--student") { Description = $"Student: {string.Join(", ", StudentRegistry.Names)}" };
-    public static readonly Option<string?> Loss = new("--loss") { Description = "Loss name from the loss registry (ce, kd, dkd, dist, ...)" };
-    public static readonly Option<double?> Temperature = new("--temperature") { Description = "Distillation temperature T (default 4)" };
-    public static readonly Option<double?> Alpha = new("--alpha") { Description = "Loss hyper-parameter alpha (DKD: TCKD weight, default 1)" };
-    public static readonly Option<double?> Beta = new("--beta") { Description = "Loss hyper-parameter beta (DKD: NCKD weight 8; DIST: inter 2)" };
-    public static readonly Option<double?> Gamma = new("--gamma") { Description = "Loss hyper-parameter gamma (DIST: intra weight, default 2)" };
+    public static readonly Option<string?> Loss = new("--loss") { Description = "Shorthand for the terms ce_weight·ce + kd_weight·LOSS (a recipe's \"terms\" list says more): " + string.Join(", ", LossRegistry.Names) };
+    public static readonly Option<double?> Temperature = new("--temperature") { Description = "Loss parameter temperature (kd, dkd, dist: default 4)" };
+    public static readonly Option<double?> Alpha = new("--alpha") { Description = "Loss parameter alpha (dkd: TCKD weight, default 1)" };
+    public static readonly Option<double?> Beta = new("--beta") { Description = "Loss parameter beta (dkd: NCKD weight, default 8; dist: inter-class, default 2)" };
+    public static readonly Option<double?> Gamma = new("--gamma") { Description = "Loss parameter gamma (dist: intra-class, default 2)" };
+    public static readonly Option<bool?> Standardize = new("--standardize") { Description = "Loss parameter standardize (kd, dkd, dist): z-score both logits per sample before T (Sun et al. 2024)" };
     public static readonly Option<double?> CeWeight = new("--ce-weight") { Description = "Weight of cross-entropy (default: kd 0.1, others 1)" };
-    public static readonly Option<double?> KdWeight = new("--kd-weight") { Description = "Weight of the distillation term (default: kd 0.9, ce 0, others 1)" };
-    public static readonly Option<int?> Warmup = new("--warmup") { Description = "Loss warmup epochs (DKD: term × min(epoch/warmup, 1))" };
+    public static readonly Option<double?> KdWeight = new("--kd-weight") { Description = "Weight of the distillation term (default: kd 0.9, others 1)" };
+    public static readonly Option<int?> Warmup = new("--warmup") { Description = "Warmup of the distillation term in epochs (× min(epoch/warmup, 1))" };
     public static readonly Option<double?> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the CE term" };
     public static readonly Option<string?> Optimizer = new("--optimizer") { Description = "adam, adamw or sgd" };
     public static readonly Option<double?> Lr = new("--lr") { Description = "Learning rate (default 1e-3)" };
@@ -49,7 +51,7 @@ internal static class TrainCommand
     public static void AddTo(Command cmd)
     {
         foreach (Option o in new Option[] { Cache, TestCache, Dataset, Split, Recipe, Out, Resume, Overwrite, InitFrom, Threads, Student, Loss,
-                     Temperature, Alpha, Beta, Gamma, CeWeight, KdWeight, Warmup, LabelSmoothing, Optimizer, Lr, WeightDecay,
+                     Temperature, Alpha, Beta, Gamma, Standardize, CeWeight, KdWeight, Warmup, LabelSmoothing, Optimizer, Lr, WeightDecay,
                      Momentum, Nesterov, Schedule, LrWarmup, StepEpochs, LrDecay, Batch, Epochs, Seed, Device, MemoryBudgetMb, Teacher })
             cmd.Options.Add(o);
     }
@@ -76,13 +78,15 @@ internal static class TrainCommand
             : p.GetValue(Resume) && RunIdentity.Load(p.GetValue(Out)!) is { } saved ? saved.Recipe
             : init?.Recipe ?? new Recipe();
         T Or<T>(Option<T?> opt, T current) where T : struct => p.GetValue(opt) ?? current;
+        T? OrN<T>(Option<T?> opt, T? current) where T : struct => p.GetValue(opt) ?? current;
         string OrS(Option<string?> opt, string current) => p.GetValue(opt) ?? current;
         r = r with
         {
-            Student = OrS(Student, r.Student), Loss = OrS(Loss, r.Loss),
-            Temperature = Or(Temperature, r.Temperature), Alpha = Or(Alpha, r.Alpha), Beta = Or(Beta, r.Beta), Gamma = Or(Gamma, r.Gamma),
+            Student = OrS(Student, r.Student), Loss = p.GetValue(Loss) ?? r.Loss,
+            Temperature = OrN(Temperature, r.Temperature), Alpha = OrN(Alpha, r.Alpha), Beta = OrN(Beta, r.Beta), Gamma = OrN(Gamma, r.Gamma),
+            Standardize = OrN(Standardize, r.Standardize),
             CeWeight = p.GetValue(CeWeight) ?? r.CeWeight, KdWeight = p.GetValue(KdWeight) ?? r.KdWeight,
-            Warmup = Or(Warmup, r.Warmup), LabelSmoothing = Or(LabelSmoothing, r.LabelSmoothing),
+            Warmup = OrN(Warmup, r.Warmup), LabelSmoothing = OrN(LabelSmoothing, r.LabelSmoothing),
             Optimizer = OrS(Optimizer, r.Optimizer), Lr = Or(Lr, r.Lr), WeightDecay = Or(WeightDecay, r.WeightDecay),
             Momentum = Or(Momentum, r.Momentum), Nesterov = Or(Nesterov, r.Nesterov),
             Schedule = OrS(Schedule, r.Schedule), LrWarmup = Or(LrWarmup, r.LrWarmup), StepEpochs = Or(StepEpochs, r.StepEpochs),

@@ -28,8 +28,9 @@ public sealed record OnnxExportOptions
 
 /// <summary>
 /// Writes a TorchSharp student as an ONNX model (opset 17, IR 8, dynamic batch axis). TorchSharp has no tracer, so
-/// the graph follows the module's structure: the built-in students (<see cref="Mlp"/>, <see cref="CnnSmall"/>,
-/// <see cref="ResNet32"/>) by their known forward(), and any <see cref="Sequential"/> of supported layers in order —
+/// the graph follows the module's structure: a <see cref="LayerStudent"/> (every built-in) by its logits path, a
+/// <see cref="Residual"/> block as relu(body + shortcut), any <see cref="Sequential"/> of supported layers in order, and a
+/// module with a forward() of its own that calls its supported layers one after another (traced with forward hooks) —
 /// Linear (Gemm), Conv2d (Conv), BatchNorm2d (BatchNormalization, inference), ReLU, MaxPool2d, AvgPool2d,
 /// AdaptiveAvgPool2d (GlobalAveragePool), Flatten, Identity and Dropout (inference: identity).
 /// Anything else throws a <see cref="DistillException"/> naming the layer. Initializers keep the state_dict names.
@@ -42,7 +43,7 @@ public static class OnnxExporter
 
     public static IReadOnlyList<string> SupportedLayers { get; } = new[]
     {
-        "Linear", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Identity", "Dropout", "Sequential",
+        "Linear", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Identity", "Dropout", "Sequential", "Residual",
     };
 
     public static ModelProto Build(nn.Module<Tensor, Tensor> module, OnnxExportOptions options)
@@ -108,33 +109,20 @@ public static class OnnxExporter
         {
             switch (m)
             {
-                case Mlp:
-                    return Emit(Child(m, path, "layers"), Join(path, "layers"), Flatten(path, x));
-                case CnnSmall:
+                case LayerStudent student:
                 {
-                    var a = Relu(path, Emit(Child(m, path, "conv1"), Join(path, "conv1"), x));
-                    var pool = Child(m, path, "pool");
-                    var b = Emit(pool, Join(path, "pool"), a);
-                    var c = Relu(path, Emit(Child(m, path, "conv2"), Join(path, "conv2"), b));
-                    var d = Emit(pool, Join(path, "pool"), c);
-                    return Emit(Child(m, path, "fc"), Join(path, "fc"), Flatten(path, d));
+                    // Every built-in: its logits path in order (taps are not exported).
+                    foreach (var (layerPath, layer) in student.LayerPath) x = Emit(layer, Join(path, layerPath), x);
+                    return x;
                 }
-                case ResNet32:
+                case Residual block:
                 {
-                    var a = Relu(path, Emit(Child(m, path, "bn"), Join(path, "bn"), Emit(Child(m, path, "stem"), Join(path, "stem"), x)));
-                    var b = Emit(Child(m, path, "stages"), Join(path, "stages"), a);
-                    var c = Emit(Child(m, path, "pool"), Join(path, "pool"), b);
-                    return Emit(Child(m, path, "fc"), Join(path, "fc"), Flatten(path, c));
-                }
-                case var _ when m.GetType().DeclaringType == typeof(ResNet32) && m.GetType().Name == "BasicBlock":
-                {
-                    var children = Children(m);
-                    var a = Relu(path, Emit(children["bn1"], Join(path, "bn1"), Emit(children["conv1"], Join(path, "conv1"), x)));
-                    var b = Emit(children["bn2"], Join(path, "bn2"), Emit(children["conv2"], Join(path, "conv2"), a));
-                    var s = children.TryGetValue("shortcut", out var sc) ? Emit(sc, Join(path, "shortcut"), x) : x;
-                    if (!b.Shape.SequenceEqual(s.Shape))
-                        throw new DistillException($"cannot export '{Show(path)}': residual shapes differ ([{string.Join(",", b.Shape)}] vs [{string.Join(",", s.Shape)}])");
-                    var sum = new OnnxValue(G.Node("Add", path, new[] { b.Name, s.Name }), b.Shape);
+                    var h = x;
+                    foreach (var (name, layer) in block.Body) h = Emit(layer, Join(path, name), h);
+                    var s = block.Shortcut is { } sc ? Emit(sc, Join(path, "shortcut"), x) : x;
+                    if (!h.Shape.SequenceEqual(s.Shape))
+                        throw new DistillException($"cannot export '{Show(path)}': residual shapes differ ([{string.Join(",", h.Shape)}] vs [{string.Join(",", s.Shape)}])");
+                    var sum = new OnnxValue(G.Node("Add", path, new[] { h.Name, s.Name }), h.Shape);
                     return Relu(path, sum);
                 }
                 case Sequential:
@@ -153,8 +141,61 @@ public static class OnnxExporter
                 case Identity: return x;
                 case Dropout: return x;
             }
+            if (m.named_children().Any() && IsChainOfSupportedLayers(m) && Chain(m, path, x) is { } chained) return chained;
             throw Unsupported(m, path);
         }
+
+        private static bool IsChainOfSupportedLayers(nn.Module m) =>
+            m is nn.Module<Tensor, Tensor> && m.named_modules().All(c => c.name.Length == 0 || c.module.named_children().Any() || IsSupportedLeaf(c.module));
+
+        /// <summary>
+        /// A module with a forward() of its own, followed by running it: forward hooks record which layers it calls, in
+        /// order, on a fixed input. When each layer takes exactly the previous layer's output (or that output flattened),
+        /// the first takes the module's input and the module returns the last output, the module is that chain of layers
+        /// and is exported as such. Functional operations between layers, branches or skips break the equalities: null.
+        /// </summary>
+        private OnnxValue? Chain(nn.Module m, string path, OnnxValue x)
+        {
+            var module = (nn.Module<Tensor, Tensor>)m;
+            var calls = new List<(string Name, nn.Module Layer, Tensor In, Tensor Out)>();
+            var removers = new List<Action>();
+            foreach (var (name, leaf) in m.named_modules())
+                if (name.Length > 0 && !leaf.named_children().Any() && leaf is nn.Module<Tensor, Tensor> layer)
+                {
+                    var hook = layer.register_forward_hook((_, input, output) => { calls.Add((name, leaf, input.detach().clone(), output.detach().clone())); return output; });
+                    removers.Add(hook.remove);
+                }
+            bool training = m.training;
+            m.eval();
+            try
+            {
+                using var _ = no_grad();
+                using var scope = NewDisposeScope();
+                long n = x.Shape.Aggregate(1L, (a, b) => a * b);
+                var input = (arange(2 * n, ScalarType.Float32) * 0.37f).sin().reshape(new[] { 2L }.Concat(x.Shape).ToArray());
+                var output = module.forward(input);
+                var value = x;
+                var previous = input;
+                foreach (var (name, layer, @in, @out) in calls)
+                {
+                    if (!SameValues(previous, @in)) return null;
+                    if (!previous.shape.SequenceEqual(@in.shape)) value = Flatten(path, value);
+                    value = Emit(layer, Join(path, name), value);
+                    previous = @out;
+                }
+                if (calls.Count == 0 || !SameValues(previous, output)) return null;
+                return previous.shape.SequenceEqual(output.shape) ? value : Flatten(path, value);
+            }
+            finally
+            {
+                foreach (var remove in removers) remove();
+                m.train(training);
+            }
+        }
+
+        /// <summary>Equal element for element in row-major order (so a flattened tensor equals its source).</summary>
+        private static bool SameValues(Tensor a, Tensor b) =>
+            a.numel() == b.numel() && a.shape[0] == b.shape[0] && a.reshape(-1).eq(b.reshape(-1)).all().item<bool>();
 
         /// <summary>The error for a module we cannot follow: names the first unsupported layer inside it, or the module itself.</summary>
         private static DistillException Unsupported(nn.Module m, string path)
@@ -166,8 +207,8 @@ public static class OnnxExporter
                     return new DistillException($"cannot export layer '{Join(path, name)}' ({sub.GetType().Name}) to ONNX: supported layers are {string.Join(", ", SupportedLayers)}");
             }
             if (m.named_children().Any())
-                return new DistillException($"cannot export module '{Show(path)}' ({m.GetType().Name}) to ONNX: it has its own forward(), which the exporter cannot follow; " +
-                    $"build it as a Sequential of supported layers ({string.Join(", ", SupportedLayers)}) or use a built-in student");
+                return new DistillException($"cannot export module '{Show(path)}' ({m.GetType().Name}) to ONNX: its own forward() does more than call its layers one after another " +
+                    $"(functional operations, branches or skips); build it from supported layers ({string.Join(", ", SupportedLayers)}) invoked in a chain, or use a built-in student");
             return new DistillException($"cannot export layer '{Show(path)}' ({m.GetType().Name}) to ONNX: supported layers are {string.Join(", ", SupportedLayers)}");
         }
 

@@ -3,6 +3,25 @@ using static TorchSharp.torch;
 namespace Distill.Student.Losses;
 
 /// <summary>
+/// DIST's parameters (Huang et al. 2022): β = 2 (inter-class), γ = 2 (intra-class), τ = 4 as in our reference table,
+/// and <c>standardize</c> (<see cref="LogitStandardization"/>).
+/// </summary>
+public sealed record DistParameters : LossParameters
+{
+    public double Beta { get; init; } = 2.0;
+    public double Gamma { get; init; } = 2.0;
+    public double Temperature { get; init; } = 4.0;
+    public bool Standardize { get; init; }
+
+    public override void Validate(string loss)
+    {
+        NonNegative(loss, "beta", Beta);
+        NonNegative(loss, "gamma", Gamma);
+        PositiveTemperature(loss, Temperature);
+    }
+}
+
+/// <summary>
 /// DIST (Huang et al., NeurIPS 2022, "Knowledge Distillation from A Stronger Teacher"; seed 001):
 /// τ² · (β · inter + γ · intra) with p = softmax(z/τ), inter = 1 − mean over rows of Pearson(p_s,i, p_t,i) and
 /// intra = 1 − mean over classes (columns) of the same. Pearson(a, b) = cos(a − ā, b − b̄) with
@@ -12,27 +31,32 @@ namespace Distill.Student.Losses;
 /// ∂r/∂a = b/D − a · n‖b‖ / (D²‖a‖); a and b are centred, so this is already the gradient w.r.t. the uncentred p.
 /// Then g_p = −τ² (β/B · ∂r_rows + γ/C · ∂r_cols), and through the softmax g_z = p ⊙ (g_p − Σ_c g_p p), ∂/∂s = g_z / τ.
 /// </para>
-/// Accepts top-K teachers. Uses Temperature (τ), Beta, Gamma.
+/// Accepts top-K teachers.
 /// </summary>
-public sealed class DistLoss(LossOptions options) : DistillationLoss(options)
+public sealed class DistLoss(DistParameters parameters) : DistillationLoss
 {
     private const double Eps = 1e-8;
 
     public override string Name => "dist";
+    public override LossParameters Parameters => parameters;
+    public override bool AcceptsTopK => true;
+    public override int MinBatchRows => 2;
 
     public override Tensor Forward(LossBatch batch)
     {
-        var s = batch.StudentLogits;
+        var s = batch.Student;
         long b = s.shape[0], c = s.shape[1];
         if (b < 2)
             throw new Distill.Data.DistillException($"loss 'dist' needs a batch of at least 2 rows (its intra-class term correlates columns), got {b}");
         using var scope = NewDisposeScope();
-        double t = Options.Temperature, beta = Options.Beta, gamma = Options.Gamma;
+        double t = parameters.Temperature, beta = parameters.Beta, gamma = parameters.Gamma;
+        var teacher = batch.RequireTeacher(Name).DenseLogits();
+        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), LogitStandardization.Apply(teacher.to(s.dtype)));
         Tensor value, grad;
         using (no_grad())
         {
             // Student rows [0, B) and teacher rows [B, 2B) go through the same kernels at once.
-            var x = cat(new[] { s.detach(), batch.Teacher.DenseLogits().to(s.dtype) }).mul_(1.0 / t);
+            var x = cat(new[] { s.detach(), teacher.to(s.dtype) }).mul_(1.0 / t);
             var p = LogSpace.Softmax(x);
             var p3 = p.view(2, b, c);
 

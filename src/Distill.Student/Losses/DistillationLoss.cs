@@ -3,23 +3,49 @@ using static TorchSharp.torch;
 namespace Distill.Student.Losses;
 
 /// <summary>
-/// Base class of every loss: one file per loss, one line in <see cref="LossRegistry"/>. Returns a scalar tensor
-/// whose gradient flows into <see cref="LossBatch.StudentLogits"/>. The trainer knows no loss by name.
+/// Base class of every loss: one file per loss (with its parameter record), one line in <see cref="LossRegistry"/>.
+/// Returns a scalar tensor whose gradient flows into <see cref="LossBatch.Student"/>. The trainer knows no loss by name:
+/// it asks the loss what it needs (labels, a teacher column, top-K support) and which shapes it pairs.
 /// </summary>
 public abstract class DistillationLoss
 {
-    protected DistillationLoss(LossOptions options) => Options = options.Validated();
-
-    public LossOptions Options { get; }
-
     /// <summary>Registry name (e.g. "kd").</summary>
     public abstract string Name { get; }
+
+    /// <summary>The bound parameter record (recorded with the run).</summary>
+    public abstract LossParameters Parameters { get; }
 
     /// <summary>True when the loss reads the true labels (CE, DKD, ADKD).</summary>
     public virtual bool NeedsLabels => false;
 
+    /// <summary>
+    /// Named dataset targets the loss reads besides class labels (e.g. "mask", "boxes" for segmentation and detection
+    /// losses); <see cref="LossBatch.Targets"/> holds them. A dataset that does not provide one is refused when the
+    /// objective is bound.
+    /// </summary>
+    public virtual IReadOnlyList<string> DatasetTargets => Array.Empty<string>();
+
     /// <summary>False only for losses that ignore the teacher (CE).</summary>
     public virtual bool NeedsTeacher => true;
+
+    /// <summary>True for losses that work from a top-K cache's reconstructed distribution (kd, dkd, dist).</summary>
+    public virtual bool AcceptsTopK => false;
+
+    /// <summary>Rows a batch needs at least (DIST's intra-class term correlates columns: 2).</summary>
+    public virtual int MinBatchRows => 1;
+
+    /// <summary>
+    /// True when the loss multiplies itself by <see cref="LossBatch.WarmupFactor"/> (DKD folds it into its closed-form
+    /// scale); otherwise the term multiplies the value.
+    /// </summary>
+    public virtual bool AppliesWarmup => false;
+
+    /// <summary>
+    /// Why a student output of per-sample shape <paramref name="student"/> cannot be paired with a teacher column of
+    /// shape <paramref name="teacher"/>, or null when it can. Default: class logits [C] on both sides.
+    /// </summary>
+    public virtual string? ShapeProblem(long[] student, long[] teacher) =>
+        student.Length == 1 && student.SequenceEqual(teacher) ? null : "it takes class logits [C] on both sides";
 
     public abstract Tensor Forward(LossBatch batch);
 }

@@ -2,10 +2,27 @@ using static TorchSharp.torch;
 
 namespace Distill.Student.Losses;
 
+/// <summary>DKD's parameters (Zhao et al. 2022, mdistiller's CIFAR defaults): α = 1 (TCKD), β = 8 (NCKD), T = 4, and
+/// <c>standardize</c> (<see cref="LogitStandardization"/>).</summary>
+public sealed record DkdParameters : LossParameters
+{
+    public double Alpha { get; init; } = 1.0;
+    public double Beta { get; init; } = 8.0;
+    public double Temperature { get; init; } = 4.0;
+    public bool Standardize { get; init; }
+
+    public override void Validate(string loss)
+    {
+        NonNegative(loss, "alpha", Alpha);
+        NonNegative(loss, "beta", Beta);
+        PositiveTemperature(loss, Temperature);
+    }
+}
+
 /// <summary>
 /// Decoupled KD (Zhao et al., CVPR 2022, "Decoupled Knowledge Distillation"; seed 000 / mdistiller's dkd_loss):
-/// (α · TCKD + β · NCKD) · T² / B, times the warmup factor min(epoch/warmup, 1) (<see cref="Warmup"/>, epochs from 1)
-/// when <see cref="LossOptions.Warmup"/> &gt; 0.
+/// (α · TCKD + β · NCKD) · T² / B, times the term's warmup factor min(epoch/warmup, 1) (<see cref="Warmup"/>, epochs from 1),
+/// folded into the closed-form scale.
 /// <para>
 /// TCKD is KL(b_t ‖ b_s) between the binary distributions b = [p_gt, 1 − p_gt]; NCKD is KL(p̂_t ‖ p̂_s) between the
 /// distributions over the non-target classes only. With z = s/T, L = logsumexp(z), L̸ = logsumexp over c ≠ gt (the
@@ -17,23 +34,27 @@ namespace Distill.Student.Losses;
 /// Gradient in closed form (the teacher sums Σb_t = Σp̂_t = 1): with q = softmax(z), q̸ = softmax over c ≠ gt (0 at gt),
 /// ∂L/∂s = (T/B) · [α (q − b_t,gt·e_gt − b_t,other·q̸) + β (q̸ − p̂_t)].
 /// </para>
-/// Accepts top-K teachers. Uses Temperature, Alpha, Beta, Warmup.
+/// Accepts top-K teachers.
 /// </summary>
-public sealed class DkdLoss(LossOptions options) : DistillationLoss(options)
+public sealed class DkdLoss(DkdParameters parameters) : DistillationLoss
 {
     public override string Name => "dkd";
+    public override LossParameters Parameters => parameters;
     public override bool NeedsLabels => true;
+    public override bool AcceptsTopK => true;
+    public override bool AppliesWarmup => true;
 
     public override Tensor Forward(LossBatch batch)
     {
         LogSpace.RequireLabels(batch, Name);
         using var scope = NewDisposeScope();
-        double t = Options.Temperature, alpha = Options.Alpha, beta = Options.Beta;
-        var s = batch.StudentLogits;
+        double t = parameters.Temperature, alpha = parameters.Alpha, beta = parameters.Beta;
+        var s = batch.Student;
         long b = s.shape[0], c = s.shape[1];
-        double scale = t * t / b * Warmup.Factor(batch.Epoch, Options.Warmup);
+        double scale = t * t / b * batch.WarmupFactor;
         Tensor value, grad;
-        var teacher = batch.Teacher.DenseLogits();
+        var teacher = batch.RequireTeacher(Name).DenseLogits();
+        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), LogitStandardization.Apply(teacher.to(s.dtype)));
         if (CpuLossKernels.Applies(s, teacher))
         {
             (value, grad) = CpuLossKernels.Dkd(s, teacher, batch.Labels!, t, alpha, beta, scale);

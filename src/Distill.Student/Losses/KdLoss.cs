@@ -3,24 +3,40 @@ using static TorchSharp.torch;
 namespace Distill.Student.Losses;
 
 /// <summary>
+/// KD's parameters: temperature T (Hinton et al. use T = 4 in our reference table) and <c>standardize</c>
+/// (<see cref="LogitStandardization"/>, Sun et al. 2024: z-score both sides, then divide by T; T keeps its default
+/// unless told — the authors pair it with their own base temperature per dataset).
+/// </summary>
+public sealed record KdParameters : LossParameters
+{
+    public double Temperature { get; init; } = 4.0;
+    public bool Standardize { get; init; }
+
+    public override void Validate(string loss) => PositiveTemperature(loss, Temperature);
+}
+
+/// <summary>
 /// Hinton et al. 2015, "Distilling the Knowledge in a Neural Network": T² · (1/B) Σ_i KL(softmax(t_i/T) ‖ softmax(s_i/T)),
 /// i.e. PyTorch's kl_div(log_softmax(s/T), softmax(t/T), reduction='batchmean') · T² (seeds 001, 004; seed 001's KLDiv
 /// module — sum over classes, mean over the batch — is the same value). Both sides are log-softmax (z − logsumexp z), so
 /// the loss stays finite for any finite logits. Gradient in closed form: ∂L/∂s = (T/B) · (softmax(s/T) − softmax(t/T)).
-/// Accepts top-K teachers (<see cref="TeacherTargets.DenseLogits"/>). Uses <see cref="LossOptions.Temperature"/>.
+/// Accepts top-K teachers (<see cref="TeacherTargets.DenseLogits"/>).
 /// </summary>
-public sealed class KdLoss(LossOptions options) : DistillationLoss(options)
+public sealed class KdLoss(KdParameters parameters, string name = "kd") : DistillationLoss
 {
-    public override string Name => "kd";
+    public override string Name => name;
+    public override LossParameters Parameters => parameters;
+    public override bool AcceptsTopK => true;
 
     public override Tensor Forward(LossBatch batch)
     {
         using var scope = NewDisposeScope();
-        double t = Options.Temperature;
-        var s = batch.StudentLogits;
+        double t = parameters.Temperature;
+        var s = batch.Student;
+        var teacher = batch.RequireTeacher(Name).DenseLogits();
+        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), LogitStandardization.Apply(teacher.to(s.dtype)));
         long b = s.shape[0];
         Tensor value, grad;
-        var teacher = batch.Teacher.DenseLogits();
         if (CpuLossKernels.Applies(s, teacher, LogSpace.SmallTensor))
         {
             (value, grad) = CpuLossKernels.Kd(s, teacher, t);

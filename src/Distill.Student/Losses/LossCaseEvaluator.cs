@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace Distill.Student.Losses;
 
 /// <summary>
-/// Evaluates loss cases in the schema of ../shared/golden/losses.json (loss, params, B/C or shape, student, teacher,
-/// labels) and returns each value and its gradient with respect to the student logits. Backs `train-student loss-eval`.
+/// Evaluates loss cases in the schema of the golden files (loss, params, B/C or shape, student, teacher, labels; for
+/// feature terms also teacher_shape and an adapter with its weights) and returns each value and its gradient with respect to the student logits. Backs `train-student loss-eval`.
 /// </summary>
 public static class LossCaseEvaluator
 {
@@ -29,35 +29,51 @@ public static class LossCaseEvaluator
     public static Result Evaluate(JsonObject c, ScalarType dtype, string where = "case")
     {
         string loss = c["loss"]?.GetValue<string>() ?? throw new DistillException($"{where}: no 'loss'");
-        var p = c["params"] as JsonObject ?? new JsonObject();
-        double Param(string name, double fallback) => p[name]?.GetValue<double>() ?? fallback;
-        var defaults = new LossOptions();
-        var options = new LossOptions
-        {
-            Temperature = Param("T", loss is "adkd" ? 1.0 : defaults.Temperature),
-            Alpha = Param("alpha", defaults.Alpha),
-            Beta = Param("beta", defaults.Beta),
-            Gamma = Param("gamma", defaults.Gamma),
-        };
+        // Parameters by the loss's own names; the golden file's "T" is the temperature.
+        var p = (c["params"] as JsonObject ?? new JsonObject())
+            .ToDictionary(kv => kv.Key == "T" ? "temperature" : kv.Key, kv => kv.Value?.DeepClone());
+        var lossFn = LossRegistry.Create(loss, p);
         long[] shape = c["shape"] is JsonArray sh ? sh.Select(x => x!.GetValue<long>()).ToArray()
             : new[] { c["B"]?.GetValue<long>() ?? throw new DistillException($"{where}: no 'B' or 'shape'"),
                       c["C"]?.GetValue<long>() ?? throw new DistillException($"{where}: no 'C'") };
+        long[] teacherShape = c["teacher_shape"] is JsonArray ts ? ts.Select(x => x!.GetValue<long>()).ToArray() : shape;
         double[] Numbers(string key) => (c[key] as JsonArray ?? throw new DistillException($"{where}: no '{key}'"))
             .Select(x => x!.GetValue<double>()).ToArray();
         var student = Numbers("student");
         var teacher = Numbers("teacher");
-        long n = shape.Aggregate(1L, (a, b) => a * b);
-        if (student.Length != n || teacher.Length != n)
-            throw new DistillException($"{where}: student/teacher hold {student.Length}/{teacher.Length} values, shape needs {n}");
+        long Count(long[] sh) => sh.Aggregate(1L, (a, b) => a * b);
+        if (student.Length != Count(shape) || teacher.Length != Count(teacherShape))
+            throw new DistillException($"{where}: student/teacher hold {student.Length}/{teacher.Length} values, their shapes need {Count(shape)}/{Count(teacherShape)}");
 
         using var scope = NewDisposeScope();
         var s = tensor(student, ScalarType.Float64).reshape(shape).to_type(dtype).requires_grad_(true);
-        var t = tensor(teacher, ScalarType.Float64).reshape(shape).to_type(dtype);
+        var t = tensor(teacher, ScalarType.Float64).reshape(teacherShape).to_type(dtype);
         Tensor? labels = c["labels"] is JsonArray l ? tensor(l.Select(x => x!.GetValue<long>()).ToArray(), ScalarType.Int64) : null;
-        var value = LossRegistry.Create(loss, options).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), labels, Epoch: 1));
+        var x = s;
+        using var adapter = c["adapter"]?.GetValue<string>() is { } kind ? Adapter(kind, c["adapter_state"] as JsonObject, shape, teacherShape, dtype, where) : null;
+        if (adapter is not null) x = adapter.call(s);
+        var value = lossFn.Forward(new LossBatch(x, TeacherTargets.FromLogits(t), labels, Epoch: 1));
         value.backward();
         var grad = s.grad!.to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
         return new Result(value.to_type(ScalarType.Float64).item<double>(), grad);
+    }
+
+    /// <summary>The term's adapter with the case's weights (state_dict names), in training mode as during training.</summary>
+    private static nn.Module<Tensor, Tensor> Adapter(string kind, JsonObject? state, long[] student, long[] teacher, ScalarType dtype, string where)
+    {
+        var adapter = Terms.AdapterKinds.Create(kind, student[1..], teacher[1..], "case");
+        adapter.to(dtype);
+        var mine = adapter.state_dict();
+        using (no_grad())
+            foreach (var (name, values) in state ?? new JsonObject())
+            {
+                if (!mine.TryGetValue(name, out var p)) throw new DistillException($"{where}: adapter '{kind}' has no weight '{name}' (it has: {string.Join(", ", mine.Keys)})");
+                var v = (values as JsonArray ?? throw new DistillException($"{where}: adapter_state '{name}' is not a list")).Select(n => n!.GetValue<double>()).ToArray();
+                if (v.Length != p.numel()) throw new DistillException($"{where}: adapter_state '{name}' holds {v.Length} values, the weight {p.numel()}");
+                p.copy_(tensor(v, ScalarType.Float64).reshape(p.shape));
+            }
+        adapter.train();
+        return adapter;
     }
 
     public static void WriteResults(string path, IReadOnlyList<Result> results)

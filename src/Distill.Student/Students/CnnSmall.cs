@@ -8,8 +8,10 @@ namespace Distill.Student.Students;
 /// <summary>
 /// The reference cnn-small for 1×28×28: Conv 1→8 5×5 pad 2, ReLU, maxpool 2; Conv 8→16 5×5, ReLU, maxpool 2;
 /// Linear 400→classes. Other input sizes work; the linear layer's width follows the input.
+/// Taps: conv1 (first block after pooling, [8, 14, 14]), conv2 ([16, 5, 5]) and fc1 (the flattened features that
+/// enter the classifier fc, [400]; the architecture has no hidden linear layer, so this is its last feature layer).
 /// </summary>
-public sealed class CnnSmall : Module<Tensor, Tensor>
+public sealed class CnnSmall : LayerStudent
 {
     private readonly Conv2d conv1, conv2;
     private readonly MaxPool2d pool;
@@ -24,14 +26,13 @@ public sealed class CnnSmall : Module<Tensor, Tensor>
         if (h < 1 || w < 1) throw new Distill.Data.DistillException($"cnn-small needs inputs of at least 12×12, got {height}×{width}");
         fc = Linear(16 * h * w, classes);
         RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var a = functional.relu(conv1.forward(x));
-        using var b = pool.forward(a);
-        using var c = functional.relu(conv2.forward(b));
-        using var d = pool.forward(c);
-        return fc.forward(d.flatten(1));
+        Path("conv1", conv1);
+        Path("relu1", ReLU());
+        Path("pool", pool, tap: "conv1");
+        Path("conv2", conv2);
+        Path("relu2", ReLU());
+        Path("pool", pool, tap: "conv2");
+        Path("flatten", Flatten(), tap: "fc1");
+        Path("fc", fc);
     }
 }

@@ -5,8 +5,11 @@ using static TorchSharp.torch.nn;
 
 namespace Distill.Student.Students;
 
-/// <summary>Flatten, then Linear → ReLU for each hidden width, then Linear → classes (no dropout).</summary>
-public sealed class Mlp : Module<Tensor, Tensor>
+/// <summary>
+/// Flatten, then Linear → ReLU for each hidden width, then Linear → classes (no dropout). Taps: hidden1, hidden2, ...
+/// (after each ReLU, [width]). state_dict: layers.fc0.weight, ...
+/// </summary>
+public sealed class Mlp : LayerStudent
 {
     private readonly Sequential layers;
 
@@ -23,7 +26,9 @@ public sealed class Mlp : Module<Tensor, Tensor>
         modules.Add(($"fc{i}", Linear(width, classes)));
         layers = Sequential(modules);
         RegisterComponents();
+        Path("flatten", Flatten());
+        int relu = 0;
+        foreach (var (name, m) in layers.named_children())
+            Path("layers." + name, (Module<Tensor, Tensor>)m, name.StartsWith("relu", StringComparison.Ordinal) ? $"hidden{++relu}" : null);
     }
-
-    public override Tensor forward(Tensor x) => layers.forward(x.flatten(1));
 }

@@ -10,9 +10,16 @@ public sealed class CacheLogitSource : ILogitSource
     {
         Reader = reader;
         Augmentation = Augmentation.Parse(reader.Metadata.Augment);
+        Columns = ColumnsOf(reader.Metadata);
     }
 
+    /// <summary>The cache's columns, from its metadata (<c>distill.outputs</c>): the first is <c>logits</c>.</summary>
+    public static IReadOnlyList<TeacherColumn> ColumnsOf(CacheMetadata m) => m.Outputs.Count == 0
+        ? new[] { new TeacherColumn("logits", "logits", new[] { m.ClassCount }, m.Encoding.IsTopK) }
+        : m.Outputs.Select((o, i) => new TeacherColumn(i == 0 ? "logits" : o.Column, o.Name, o.Shape, i == 0 && m.Encoding.IsTopK)).ToList();
+
     public Augmentation Augmentation { get; }
+    public IReadOnlyList<TeacherColumn> Columns { get; }
 
     public LogitCacheReader Reader { get; }
     public int ClassCount => Reader.Metadata.ClassCount;
@@ -28,6 +35,6 @@ public sealed class CacheLogitSource : ILogitSource
             views = new ViewParams[b.Rows];
             for (int r = 0; r < b.Rows; r++) views[r] = new ViewParams(b.CropX[r], b.CropY![r], b.Flip![r] == 1);
         }
-        return new LogitRows(b.Rows, b.Index, b.Labels, b.Logits, views);
+        return new LogitRows(b.Rows, b.Index, b.Labels, b.Logits, views) { Extra = b.Extra };
     }
 }

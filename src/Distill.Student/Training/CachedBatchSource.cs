@@ -3,8 +3,15 @@ using Distill.Data;
 
 namespace Distill.Student.Training;
 
-/// <summary>One training batch on the host: inputs (preprocessed), teacher logits and labels, row-major.</summary>
-public sealed record HostBatch(int Rows, float[] Inputs, float[] TeacherLogits, long[] Labels);
+/// <summary>
+/// One training batch on the host: inputs (preprocessed), the teacher columns the objective uses (in
+/// <see cref="CachedBatchSource.Columns"/> order, Rows × width each) and labels, row-major.
+/// </summary>
+public sealed record HostBatch(int Rows, float[] Inputs, float[][] Teacher, long[] Labels)
+{
+    /// <summary>The first loaded column (the logits when the objective uses them).</summary>
+    public float[] TeacherLogits => Teacher[0];
+}
 
 /// <summary>
 /// Joins the cached teacher logits with the dataset by <c>index</c> and yields shuffled batches.
@@ -16,6 +23,7 @@ public sealed record HostBatch(int Rows, float[] Inputs, float[] TeacherLogits, 
 /// A cache of augmented views has one row per (sample, view): each row's input is its sample with the row's stored
 /// crop/flip replayed (after preprocessing, padding with the preprocessed value of 0, which equals the teacher side's
 /// zero-padding before it), so the student sees exactly the view the teacher's logits belong to.
+/// Only the columns the objective names are held (none for CE alone); the first stays the <c>logits</c> by default.
 /// </summary>
 public sealed class CachedBatchSource
 {
@@ -24,14 +32,17 @@ public sealed class CachedBatchSource
     private readonly Preprocessing _prep;
     private readonly int _batch, _seed, _sampleSize, _channels, _classes;
     private readonly long _budget;
+    private readonly int[] _columns, _widths;   // positions in the source's columns, floats per row of each
     private float[]? _allInputs;              // N × D, preprocessed, when the dataset fits
-    private long[]? _allIndex; private float[]? _allLogits; private int[]? _allLabels;   // when the cache fits
+    private long[]? _allIndex; private float[][]? _allColumns; private int[]? _allLabels;   // when the cache fits
     private ViewParams[]? _allViews;
     private readonly Augmentation _augment;
     private readonly float[] _fill, _scratch;
     private readonly int _rowBytes;   // one cached row in memory: logits, index, label (+ view parameters)
 
-    public CachedBatchSource(ILogitSource source, IDataset dataset, Preprocessing preprocessing, int batch, int seed, long memoryBudgetBytes)
+    /// <param name="columns">Teacher columns to load, by name (default: <c>logits</c>); empty for none.</param>
+    public CachedBatchSource(ILogitSource source, IDataset dataset, Preprocessing preprocessing, int batch, int seed, long memoryBudgetBytes,
+        IReadOnlyList<string>? columns = null)
     {
         (_source, _dataset, _prep, _batch, _seed, _budget) = (source, dataset, preprocessing, batch, seed, memoryBudgetBytes);
         _sampleSize = dataset.SampleSize();
@@ -41,14 +52,22 @@ public sealed class CachedBatchSource
         _augment = source.Augmentation;
         _fill = preprocessing.ValueOfZero(_channels);
         _scratch = new float[_sampleSize];
-        _rowBytes = _classes * 4 + 12 + (_augment.IsNone ? 0 : 12);
+        var all = source.Columns;
+        Columns = (columns ?? new[] { "logits" }).Select(name => all.FirstOrDefault(c => c.Name == name)
+            ?? throw new DistillException($"the cache has no column '{name}' (it has: {string.Join(", ", all.Select(c => c.Name))})")).ToList();
+        _columns = Columns.Select(c => all.ToList().IndexOf(c)).ToArray();
+        _widths = Columns.Select(c => c.Width).ToArray();
+        _rowBytes = _widths.Sum() * 4 + 12 + (_augment.IsNone ? 0 : 12);
     }
+
+    /// <summary>The loaded teacher columns, in <see cref="HostBatch.Teacher"/> order.</summary>
+    public IReadOnlyList<TeacherColumn> Columns { get; }
 
     public long RowCount => _source.RowCount;
     public int ClassCount => _classes;
     public int SampleSize => _sampleSize;
     public long BatchesPerEpoch => (RowCount + _batch - 1) / _batch;
-    public bool FullyShuffled => _allLogits is not null;
+    public bool FullyShuffled => _allColumns is not null;
     public bool DatasetPreloaded => _allInputs is not null;
 
     /// <summary>Loads what fits the budget (cache and/or dataset). Call once before the first epoch.</summary>
@@ -60,18 +79,21 @@ public sealed class CachedBatchSource
         if (cacheFits)
         {
             int n = checked((int)_source.RowCount);
-            _allIndex = new long[n]; _allLogits = new float[(long)n * _classes]; int[]? labels = null;
+            _allIndex = new long[n]; int[]? labels = null;
+            var allColumns = _widths.Select(w => new float[(long)n * w]).ToArray();
             int at = 0;
             for (int g = 0; g < _source.RowGroupCount; g++)
             {
                 var rows = await _source.ReadRowGroupAsync(g, ct);
                 rows.Index.CopyTo(_allIndex, at);
-                rows.Logits.AsSpan(0, rows.Rows * _classes).CopyTo(_allLogits.AsSpan(at * _classes));
+                for (int j = 0; j < _columns.Length; j++)
+                    rows.Column(_columns[j]).AsSpan(0, rows.Rows * _widths[j]).CopyTo(allColumns[j].AsSpan(at * _widths[j]));
                 if (rows.Labels is not null) { labels ??= new int[n]; rows.Labels.CopyTo(labels, at); }
                 if (rows.Views is not null) { _allViews ??= new ViewParams[n]; rows.Views.CopyTo(_allViews, at); }
                 at += rows.Rows;
             }
             _allLabels = labels;
+            _allColumns = allColumns;
             CheckIndex(_allIndex);
         }
         if (dataBytes <= (cacheFits ? _budget - cacheBytes : _budget / 2))
@@ -99,7 +121,7 @@ public sealed class CachedBatchSource
     public IEnumerable<HostBatch> Epoch(int epoch, CancellationToken ct = default)
     {
         var rng = new Random(unchecked(_seed * 1_000_003 + epoch));
-        return _allLogits is not null ? FullEpoch(rng) : StreamEpoch(rng, ct);
+        return _allColumns is not null ? FullEpoch(rng) : StreamEpoch(rng, ct);
     }
 
     private IEnumerable<HostBatch> FullEpoch(Random rng)
@@ -115,7 +137,11 @@ public sealed class CachedBatchSource
             for (int r = 0; r < rows; r++)
             {
                 int src = perm[start + r];
-                _allLogits.AsSpan(src * _classes, _classes).CopyTo(b.TeacherLogits.AsSpan(r * _classes));
+                for (int j = 0; j < _widths.Length; j++)
+                {
+                    int w = _widths[j];
+                    _allColumns![j].AsSpan(src * w, w).CopyTo(b.Teacher[j].AsSpan(r * w));
+                }
                 Fill(b, r, _allIndex[src], _allLabels?[src], _allViews?[src]);
             }
             yield return b;
@@ -141,7 +167,7 @@ public sealed class CachedBatchSource
         try
         {
             int capacity = (int)Math.Clamp(_budget / 4 / _rowBytes, _batch, 1 << 24);
-            var bufLogits = new float[(long)capacity * _classes];
+            var bufColumns = _widths.Select(w => new float[(long)capacity * w]).ToArray();
             var bufIndex = new long[capacity];
             var bufLabel = new int[capacity];
             // Only an augmented cache's rows carry view parameters (the reader gives them for every row).
@@ -154,7 +180,11 @@ public sealed class CachedBatchSource
             HostBatch? Emit(int slot)
             {
                 batch ??= NewBatch((int)Math.Min(_batch, remaining));
-                bufLogits.AsSpan(slot * _classes, _classes).CopyTo(batch.TeacherLogits.AsSpan(inBatch * _classes));
+                for (int j = 0; j < _widths.Length; j++)
+                {
+                    int w = _widths[j];
+                    bufColumns[j].AsSpan(slot * w, w).CopyTo(batch.Teacher[j].AsSpan(inBatch * w));
+                }
                 Fill(batch, inBatch, bufIndex[slot], bufLabel[slot] >= 0 ? bufLabel[slot] : null, views ? bufViews[slot] : null);
                 inBatch++; remaining--;
                 if (inBatch < batch.Rows) return null;
@@ -171,7 +201,7 @@ public sealed class CachedBatchSource
                 catch (ChannelClosedException e) { throw e.InnerException!; }
                 // The reader allocates fresh arrays per row group (≈ 24 MB at 2048 × 1000 logits); collect the previous
                 // ones now rather than letting the large-object heap grow, so memory stays bounded.
-                if (rows.Logits.Length >= 1 << 20) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                if (rows.Logits.Length + rows.Extra.Sum(e => (long)e.Length) >= 1 << 20) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
                 for (int r = 0; r < rows.Rows; r++)
                 {
                     long idx = rows.Index[r];
@@ -181,7 +211,11 @@ public sealed class CachedBatchSource
                     HostBatch? ready = null;
                     if (filled < capacity) slot = filled++;
                     else { slot = rng.Next(capacity); ready = Emit(slot); }
-                    rows.Logits.AsSpan(r * _classes, _classes).CopyTo(bufLogits.AsSpan(slot * _classes));
+                    for (int j = 0; j < _widths.Length; j++)
+                    {
+                        int w = _widths[j];
+                        rows.Column(_columns[j]).AsSpan(r * w, w).CopyTo(bufColumns[j].AsSpan(slot * w));
+                    }
                     bufIndex[slot] = idx;
                     bufLabel[slot] = rows.Labels?[r] ?? -1;
                     if (views) bufViews[slot] = rows.Views![r];
@@ -197,7 +231,11 @@ public sealed class CachedBatchSource
                 int last = left - 1;
                 if (pick != last)
                 {
-                    bufLogits.AsSpan(last * _classes, _classes).CopyTo(bufLogits.AsSpan(pick * _classes));
+                    for (int j = 0; j < _widths.Length; j++)
+                    {
+                        int w = _widths[j];
+                        bufColumns[j].AsSpan(last * w, w).CopyTo(bufColumns[j].AsSpan(pick * w));
+                    }
                     bufIndex[pick] = bufIndex[last]; bufLabel[pick] = bufLabel[last];
                     if (views) bufViews[pick] = bufViews[last];
                 }
@@ -224,7 +262,7 @@ public sealed class CachedBatchSource
         return Allocate(rows);
     }
 
-    private HostBatch Allocate(int rows) => new(rows, new float[rows * _sampleSize], new float[rows * _classes], new long[rows]);
+    private HostBatch Allocate(int rows) => new(rows, new float[rows * _sampleSize], _widths.Select(w => new float[rows * w]).ToArray(), new long[rows]);
 
     private void Fill(HostBatch b, int r, long index, int? label, ViewParams? view)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Distill.Data;
+using Distill.Student.Terms;
 
 namespace Distill.Student.Training;
 
@@ -11,18 +12,29 @@ namespace Distill.Student.Training;
 public sealed record Recipe
 {
     public string Student { get; init; } = "mlp-256-256";
-    public string Loss { get; init; } = "kd";
-    public double Temperature { get; init; } = 4.0;
-    public double Alpha { get; init; } = 1.0;
-    public double Beta { get; init; } = 8.0;
-    public double Gamma { get; init; } = 2.0;
-    /// <summary>Weight of cross-entropy with the labels; null = the loss's default (kd: 0.1, ce/dkd/dist: 1).</summary>
+    /// <summary>
+    /// The objective as a list of terms (<see cref="TermSpec"/>). When absent, the shorthand fields below
+    /// (loss, temperature, alpha, beta, gamma, standardize, ce_weight, kd_weight, warmup, label_smoothing) give
+    /// ce_weight · ce + kd_weight · loss (<see cref="RecipeTerms"/>); a recipe uses one form or the other.
+    /// </summary>
+    public List<TermSpec>? Terms { get; init; }
+    /// <summary>Shorthand: the distillation loss (default kd); "ce" trains on labels alone.</summary>
+    public string? Loss { get; init; }
+    /// <summary>Shorthand loss parameters; null = the loss's own default (each loss refuses the ones it does not take).</summary>
+    public double? Temperature { get; init; }
+    public double? Alpha { get; init; }
+    public double? Beta { get; init; }
+    public double? Gamma { get; init; }
+    /// <summary>Shorthand: logit standardization for kd, dkd and dist (Sun et al. 2024).</summary>
+    public bool? Standardize { get; init; }
+    /// <summary>Weight of cross-entropy with the labels; null = the loss's shorthand default (kd: 0.1, others 1).</summary>
     public double? CeWeight { get; init; }
-    /// <summary>Weight of the distillation term; null = the loss's default (kd: 0.9, ce: 0, others: 1).</summary>
+    /// <summary>Weight of the distillation term; null = the loss's shorthand default (kd: 0.9, others 1).</summary>
     public double? KdWeight { get; init; }
-    /// <summary>Loss warmup in epochs (DKD: term × min(epoch / warmup, 1)); 0 = none.</summary>
-    public int Warmup { get; init; }
-    public double LabelSmoothing { get; init; }
+    /// <summary>Warmup of the distillation term in epochs (× min(epoch / warmup, 1)); null = none.</summary>
+    public int? Warmup { get; init; }
+    /// <summary>Label smoothing of the CE term.</summary>
+    public double? LabelSmoothing { get; init; }
     /// <summary>adam, adamw or sgd.</summary>
     public string Optimizer { get; init; } = "adam";
     public double Lr { get; init; } = 1e-3;
@@ -76,7 +88,7 @@ public sealed record Recipe
     public Recipe Validate()
     {
         if (string.IsNullOrWhiteSpace(Student)) Fail("student", "must name a student");
-        if (string.IsNullOrWhiteSpace(Loss)) Fail("loss", "must name a loss");
+        if (Loss is not null && string.IsNullOrWhiteSpace(Loss)) Fail("loss", "must name a loss");
         if (Batch < 1) Fail("batch", "must be ≥ 1");
         if (Batch > MaxBatch) Fail("batch", $"must be ≤ {MaxBatch}");
         if (Epochs < 1) Fail("epochs", "must be ≥ 1");
@@ -87,12 +99,6 @@ public sealed record Recipe
         if (!(WeightDecay is >= 0 and <= 1)) Fail("weight-decay", "must be in [0, 1]");
         if (!(Momentum is >= 0 and < 1)) Fail("momentum", "must be in [0, 1)");
         if (Nesterov && Optimizer == "sgd" && Momentum == 0) Fail("nesterov", "needs --momentum > 0");
-        if (!(Temperature > 0)) Fail("temperature", "must be > 0");
-        if (!(Temperature <= MaxTemperature)) Fail("temperature", $"must be ≤ {MaxTemperature}");
-        if (!(double.IsFinite(Alpha) && Alpha >= 0)) Fail("alpha", "must be a finite number ≥ 0");
-        if (!(double.IsFinite(Beta) && Beta >= 0)) Fail("beta", "must be a finite number ≥ 0");
-        if (!(double.IsFinite(Gamma) && Gamma >= 0)) Fail("gamma", "must be a finite number ≥ 0");
-        if (Warmup < 0) Fail("warmup", "must be ≥ 0");
         if (!(LrWarmup >= 0)) Fail("lr-warmup", "must be ≥ 0");
         if (!(LrWarmup <= Epochs)) Fail("lr-warmup", $"must be ≤ --epochs ({Epochs})");
         if (StepEpochs < 1) Fail("step-epochs", "must be ≥ 1");
@@ -102,11 +108,12 @@ public sealed record Recipe
         if (Optimizer is not ("adam" or "adamw" or "sgd")) Fail("optimizer", $"'{Optimizer}' is not one of adam, adamw, sgd");
         if (Schedule is not ("constant" or "step" or "cosine" or "one-cycle")) Fail("schedule", $"'{Schedule}' is not one of constant, step, cosine, one-cycle");
         if (Device is not ("auto" or "cpu" or "cuda")) Fail("device", $"'{Device}' is not one of auto, cpu, cuda");
+        _ = Objective.Build(RecipeTerms.Of(this));   // unknown losses, parameters and weights fail here, before any data
         return this;
     }
 
     public const int MaxBatch = 65536, MaxEpochs = 100_000, MaxMemoryBudgetMb = 1 << 20;
-    public const double MaxLr = 10, MaxTemperature = 1000;
+    public const double MaxLr = 10;
 
     private static void Fail(string flag, string why) => throw new DistillException($"--{flag} {why}");
 

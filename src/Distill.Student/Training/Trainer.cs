@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Distill.Data;
 using Distill.Student.Output;
+using Distill.Student.Students;
+using Distill.Student.Terms;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,18 +15,20 @@ public sealed class TrainerEvents
     public Action<int, long>? BatchDone { get; init; }           // epoch, batches done
     public Action<EpochMetrics>? EpochDone { get; init; }
     public Action<int>? Resumed { get; init; }                   // epochs already done
+    public Action<string>? Notice { get; init; }                 // a one-time remark (e.g. a dropped last batch)
 }
 
 public sealed record TrainResult(IReadOnlyList<EpochMetrics> History, double WallSeconds, long Parameters);
 
 /// <summary>
 /// The training loop: per batch student forward, objective, backward, optimizer step (learning rate from the
-/// schedule); test evaluation, metrics, checkpoint each epoch. Mirrors the usual PyTorch loop.
+/// schedule); test evaluation, metrics, checkpoint each epoch. Mirrors the usual PyTorch loop. The student gives the
+/// outputs the objective's terms name (logits plus taps); the objective's adapters train, checkpoint and resume with it.
 /// </summary>
 public sealed class Trainer
 {
     private readonly nn.Module<Tensor, Tensor> _model;
-    private readonly ITrainingObjective _objective;
+    private readonly Objective _objective;
     private readonly CachedBatchSource _data;
     private readonly Evaluator? _eval;
     private readonly Recipe _recipe;
@@ -40,7 +44,8 @@ public sealed class Trainer
     /// </summary>
     public Action<nn.Module<Tensor, Tensor>, string>? Finishing { get; init; }
 
-    public Trainer(nn.Module<Tensor, Tensor> model, ITrainingObjective objective, CachedBatchSource data, Evaluator? eval,
+    /// <param name="objective">Bound to the student and the data's columns (<see cref="Objective.Bind"/>).</param>
+    public Trainer(nn.Module<Tensor, Tensor> model, Objective objective, CachedBatchSource data, Evaluator? eval,
         Recipe recipe, int[] sampleShape, Device device)
     {
         (_model, _objective, _data, _eval, _recipe, _device) = (model, objective, data, eval, recipe, device);
@@ -54,7 +59,12 @@ public sealed class Trainer
         var clock = Stopwatch.StartNew();
         _model.to(_device);
         _model.train();
-        using var optimizer = Optimizers.Create(_recipe, _model.parameters());
+        var adapters = _objective.Adapters;
+        adapters.train();
+        using var optimizer = Optimizers.Create(_recipe, _model.parameters().Concat(adapters.parameters()));
+        // Checkpoints hold the student alone (as before) or, with adapters, the student and its adapters together.
+        using var trained = adapters.Count == 0 ? null : new StudentWithAdapters(_model, adapters);
+        nn.Module checkpointed = trained is null ? _model : trained;
         var history = new List<EpochMetrics>();
         long step = 0;
         double elapsedBefore = 0;
@@ -63,7 +73,7 @@ public sealed class Trainer
         {
             if (outDir is null) throw new DistillException("--resume needs --out");
             // Killed before the first checkpoint: nothing to load, and starting over gives the same run.
-            if (Checkpoint.LoadLatest(outDir, _model, optimizer) is { } state)
+            if (Checkpoint.LoadLatest(outDir, checkpointed, optimizer) is { } state)
             {
                 history.AddRange(state.History);
                 step = state.Step;
@@ -74,10 +84,12 @@ public sealed class Trainer
         }
         outputs?.Start(history);
         long batches = _data.BatchesPerEpoch;
-        int classes = _data.ClassCount;
         _data.ReuseBuffers = true;
-        using var staging = new BatchStaging(_recipe.Batch, _sampleShape, classes, _device);
-        bool needsTeacher = _objective.NeedsTeacher;
+        using var staging = new BatchStaging(_recipe.Batch, _sampleShape, _data.Columns, _device);
+        var columnNames = _data.Columns.Select(c => c.Name).ToArray();
+        using var student = new StudentOutputs(_model, _objective.Taps);
+        int minRows = _objective.MinBatchRows;
+        bool dropReported = false;
 
         for (int epoch = history.Count + 1; epoch <= _recipe.Epochs; epoch++)
         {
@@ -91,17 +103,26 @@ public sealed class Trainer
             foreach (var b in _data.Epoch(epoch, ct))
             {
                 ct.ThrowIfCancellationRequested();
+                if (b.Rows < minRows)
+                {
+                    // Only an epoch's last batch can be this short: drop it rather than fail mid-epoch (said once).
+                    if (!dropReported) events.Notice?.Invoke($"loss '{_objective.MinBatchLoss}' needs batches of at least {minRows} rows: each epoch's last batch of {b.Rows} row(s) is dropped");
+                    dropReported = true;
+                    done++;
+                    continue;
+                }
                 using var scope = NewDisposeScope();
                 lr = Schedules.LearningRate(_recipe, step, batches);
                 Optimizers.SetLearningRate(optimizer, lr);
-                var (x, y, t) = staging.Load(b, needsTeacher);
-                var logits = _model.forward(x);
-                var result = _objective.Compute(logits, t, y, epoch);
+                var (x, y, columns) = staging.Load(b);
+                var teacher = new Dictionary<string, Tensor>(columns.Length);
+                for (int j = 0; j < columns.Length; j++) teacher[columnNames[j]] = columns[j];
+                var result = _objective.Compute(student.Forward(x), teacher, y, epoch);
                 optimizer.zero_grad();
                 result.Total.backward();
                 optimizer.step();
                 Accumulate(sums, "loss", result.Total, b.Rows);
-                foreach (var (k, v) in result.Parts) Accumulate(sums, k, v, b.Rows);
+                foreach (var (k, v) in result.Terms) Accumulate(sums, k, v, b.Rows);
                 seen += b.Rows; step++; done++;
                 events.BatchDone?.Invoke(epoch, done);
             }
@@ -116,7 +137,7 @@ public sealed class Trainer
             if (outDir is not null)
             {
                 outputs!.Epoch(m, history);
-                Checkpoint.Save(outDir, _model, optimizer,
+                Checkpoint.Save(outDir, checkpointed, optimizer,
                     new Checkpoint.State(epoch, step, elapsedBefore + clock.Elapsed.TotalSeconds, history));
             }
             events.EpochDone?.Invoke(m);
@@ -138,5 +159,18 @@ public sealed class Trainer
         using var weighted = value.detach().to_type(ScalarType.Float64) * rows;
         if (sums.TryGetValue(key, out var sum)) sum.add_(weighted);
         else sums[key] = weighted.clone().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The student and its adapters as one module for checkpoints (state_dict "student.…", "adapters.…").</summary>
+    private sealed class StudentWithAdapters : nn.Module
+    {
+        public StudentWithAdapters(nn.Module student, AdapterSet adapters) : base("StudentWithAdapters")
+        {
+            register_module("student", student);
+            register_module("adapters", adapters);
+        }
+
+        // The student is the caller's; disposing this wrapper must not dispose it.
+        protected override void Dispose(bool disposing) { }
     }
 }

@@ -154,6 +154,40 @@ public sealed class OnnxExportTests
         StringAssert.Contains(e.Message, "Flatten");
     }
 
+    [TestMethod]
+    public void ACustomForwardThatChainsSupportedLayersIsExported()
+    {
+        manual_seed(3);
+        using var m = new Chained(functionalRelu: false);
+        m.eval();
+        CheckAgainstOrt(m, "custom chained forward", 500);
+    }
+
+    [TestMethod]
+    public void ACustomForwardWithFunctionalOperationsIsRefusedInOneLine()
+    {
+        using var m = new Chained(functionalRelu: true);
+        var e = Assert.ThrowsExactly<DistillException>(() => OnnxExporter.Build(m, new OnnxExportOptions { SampleShape = Sample }));
+        StringAssert.Contains(e.Message, "its own forward() does more than call its layers one after another");
+        Assert.IsFalse(e.Message.Contains('\n'));
+    }
+
+    /// <summary>conv → ReLU → pool, flattened with a reshape (not a layer), then a linear head; optionally a functional relu in between.</summary>
+    private sealed class Chained : Module<Tensor, Tensor>
+    {
+        private readonly Conv2d conv = Conv2d(1, 4, 3, padding: 1);
+        private readonly ReLU act = ReLU();
+        private readonly MaxPool2d pool = MaxPool2d(2);
+        private readonly TorchSharp.Modules.Linear head = Linear(4 * 14 * 14, 10);
+        private readonly bool _functionalRelu;
+        public Chained(bool functionalRelu) : base("Chained") { _functionalRelu = functionalRelu; RegisterComponents(); }
+        public override Tensor forward(Tensor x)
+        {
+            var h = pool.call(act.call(conv.call(x))).reshape(x.shape[0], -1);
+            return head.call(_functionalRelu ? functional.relu(h - 0.1) : h);
+        }
+    }
+
     private sealed class Custom : Module<Tensor, Tensor>
     {
         private readonly Sequential body = Sequential(("flat", Flatten()), ("fc", Linear(784, 16)), ("norm", LayerNorm(16)));

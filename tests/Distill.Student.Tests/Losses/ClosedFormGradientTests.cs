@@ -89,15 +89,15 @@ public sealed class ClosedFormGradientTests
             var t = (randn(b, c, ScalarType.Float64) * scale).to_type(dtype);
             var y = randint(0, c, new long[] { b });
             var teacher = TeacherTargets.FromLogits(t);
-            var o = new LossOptions { Temperature = temp, Alpha = 0.7, Beta = 3.0, Gamma = 1.5 };
+            var o = new LossParameterBag { Temperature = temp, Alpha = 0.7, Beta = 3.0, Gamma = 1.5 };
             string tag = $"B={b} C={c} T={temp} x{scale} {dtype}";
-            AssertClose("kd " + tag, Run(x => new KdLoss(o).Forward(new LossBatch(x, teacher, y, 1)), s),
+            AssertClose("kd " + tag, Run(x => o.Create("kd").Forward(new LossBatch(x, teacher, y, 1)), s),
                 Run(x => KdAutograd(x, t, temp), s), tol);
-            AssertClose("dkd " + tag, Run(x => new DkdLoss(o).Forward(new LossBatch(x, teacher, y, 1)), s),
+            AssertClose("dkd " + tag, Run(x => o.Create("dkd").Forward(new LossBatch(x, teacher, y, 1)), s),
                 Run(x => DkdAutograd(x, t, y, 0.7, 3.0, temp), s), tol);
             // Pearson is ill-conditioned on saturated softmaxes, and degenerate (±1) with 2 rows or classes: float64 only there.
             if (dtype == ScalarType.Float64 || (scale < 100 && b > 2 && c > 2))
-                AssertClose("dist " + tag, Run(x => new DistLoss(o).Forward(new LossBatch(x, teacher, y, 1)), s),
+                AssertClose("dist " + tag, Run(x => o.Create("dist").Forward(new LossBatch(x, teacher, y, 1)), s),
                     Run(x => DistAutograd(x, t, 3.0, 1.5, temp), s), tol);
         }
     }
@@ -115,10 +115,10 @@ public sealed class ClosedFormGradientTests
         var (vals, idx) = t.topk(10, 1);
         var topK = TeacherTargets.FromTopK(idx, vals, t.logsumexp(1), 100);
         var dense = topK.DenseLogits();
-        var o = new LossOptions { Temperature = 4, Alpha = 1, Beta = 8, Gamma = 2 };
-        var ours = Run(x => LossRegistry.Create(loss, o).Forward(new LossBatch(x, topK, y, 1)), s);
+        var o = new LossParameterBag { Temperature = 4, Alpha = 1, Beta = 8, Gamma = 2 };
+        var ours = Run(x => o.Create(loss).Forward(new LossBatch(x, topK, y, 1)), s);
         using (CpuLossKernels.DisableOnThisThread())
-            AssertClose(loss + " top-10 of 100, tensor path", Run(x => LossRegistry.Create(loss, o).Forward(new LossBatch(x, topK, y, 1)), s), ours, 1e-12);
+            AssertClose(loss + " top-10 of 100, tensor path", Run(x => o.Create(loss).Forward(new LossBatch(x, topK, y, 1)), s), ours, 1e-12);
         var oracle = Run(x => loss switch
         {
             "kd" => KdAutograd(x, dense, 4),
@@ -135,7 +135,7 @@ public sealed class ClosedFormGradientTests
         var s = randn(8, 10); var t = randn(8, 10); var y = randint(0, 10, new long[] { 8 });
         foreach (var name in new[] { "kd", "dkd", "dist" })
         {
-            var v = LossRegistry.Create(name, new LossOptions()).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1));
+            var v = LossRegistry.Create(name).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1));
             Assert.IsFalse(v.requires_grad, name);
             Assert.AreEqual(0, v.dim(), name + " is a scalar");
         }

@@ -1,13 +1,15 @@
 using System.Text.Json.Nodes;
 using Distill.Student.Losses;
+using Distill.Student.Terms;
+using Distill.Student.Training;
 using static TorchSharp.torch;
 
 namespace Distill.Student.Tests.Losses;
 
 /// <summary>
 /// The reference recipes' objectives (recipes/fmnist: kd, dkd with its warmup, dist_t4, and ce with label smoothing)
-/// through CombinedObjective.FromRecipe, against PyTorch: golden/recipes.json holds the seeds' PyTorch code's weighted
-/// terms, total and gradient in float64 (golden/make_recipes.py, Debian's PyTorch 1.13).
+/// as terms built from the recipes' shorthand, against PyTorch: golden/recipes.json holds the seeds' PyTorch code's
+/// weighted terms, total and gradient in float64 (golden/make_recipes.py, Debian's PyTorch 1.13).
 /// </summary>
 [TestClass]
 public sealed class RecipeTests
@@ -17,15 +19,22 @@ public sealed class RecipeTests
     public static IEnumerable<object[]> Cases() => Golden["cases"]!.AsArray()
         .Select((c, i) => new object[] { i, $"{c!["name"]} epoch {c["epoch"]}" });
 
-    // The recipes' weights and hyper-parameters (what make_recipes.py computes with).
-    private static CombinedObjective Objective(string name) => name switch
+    // The recipes' shorthand (what make_recipes.py computes with).
+    private static Recipe RecipeOf(string name) => name switch
     {
-        "kd" => CombinedObjective.FromRecipe("kd", 0.1, 0.9, new LossOptions { Temperature = 4 }),
-        "dkd" => CombinedObjective.FromRecipe("dkd", 1.0, 1.0, new LossOptions { Alpha = 1, Beta = 8, Temperature = 4, Warmup = 5 }),
-        "dist" => CombinedObjective.FromRecipe("dist", 1.0, 1.0, new LossOptions { Beta = 2, Gamma = 2, Temperature = 4 }),
-        "ce" => CombinedObjective.FromRecipe("ce", 1.0, 0, new LossOptions { LabelSmoothing = 0.1 }),
+        "kd" => new Recipe { Loss = "kd", Temperature = 4 },
+        "dkd" => new Recipe { Loss = "dkd", Alpha = 1, Beta = 8, Temperature = 4, Warmup = 5, CeWeight = 1 },
+        "dist" => new Recipe { Loss = "dist", Beta = 2, Gamma = 2, Temperature = 4 },
+        "ce" => new Recipe { Loss = "ce", LabelSmoothing = 0.1 },
         _ => throw new ArgumentException(name),
     };
+
+    private static StepLoss Compute(Recipe r, Tensor s, Tensor t, Tensor y, int epoch, long classes)
+    {
+        var o = Objective.Build(RecipeTerms.Of(r));
+        o.Bind(new Dictionary<string, long[]> { ["logits"] = new[] { classes } }, new[] { new TeacherColumn("logits", "logits", new[] { (int)classes }) }, CPU);
+        return o.Compute(new Dictionary<string, Tensor> { ["logits"] = s }, new Dictionary<string, Tensor> { ["logits"] = t }, y, epoch);
+    }
 
     private static double[] Numbers(JsonNode node) => node.AsArray().Select(x => x!.GetValue<double>()).ToArray();
 
@@ -40,13 +49,13 @@ public sealed class RecipeTests
         var t = tensor(Numbers(Golden["teacher"]!), ScalarType.Float64).reshape(b, classes);
         var y = tensor(Golden["labels"]!.AsArray().Select(v => v!.GetValue<long>()).ToArray());
 
-        var r = Objective(c["name"]!.GetValue<string>()).Compute(new LossBatch(s, TeacherTargets.FromLogits(t), y, c["epoch"]!.GetValue<int>()));
+        var r = Compute(RecipeOf(c["name"]!.GetValue<string>()), s, t, y, c["epoch"]!.GetValue<int>(), classes);
         var parts = c["parts"]!.AsObject();
-        CollectionAssert.AreEquivalent(parts.Select(p => p.Key).ToList(), r.Parts.Keys.ToList(), what);
+        CollectionAssert.AreEquivalent(parts.Select(p => p.Key).ToList(), r.Terms.Keys.ToList(), what);
         foreach (var (name, value) in parts)
         {
             double expected = value!.GetValue<double>();
-            Assert.AreEqual(expected, r.Parts[name], 1e-9 * Math.Abs(expected), $"{what}: {name}");
+            Assert.AreEqual(expected, r.Terms[name].item<double>(), 1e-9 * Math.Abs(expected), $"{what}: {name}");
         }
         double total = c["total"]!.GetValue<double>();
         Assert.AreEqual(total, r.Total.item<double>(), 1e-9 * Math.Abs(total), $"{what}: total");
@@ -61,9 +70,7 @@ public sealed class RecipeTests
     [TestMethod]
     public void CeAloneNeedsNoTeacherAndTheRecipesLossesAreRegistered()
     {
-        Assert.IsFalse(CombinedObjective.FromRecipe("ce", 1.0, 0, new LossOptions()).NeedsTeacher);
-        var dkd = CombinedObjective.FromRecipe("dkd", 1.0, 1.0, new LossOptions());
-        Assert.IsTrue(dkd.NeedsTeacher && dkd.NeedsLabels);
-        CollectionAssert.IsSubsetOf(new[] { "ce", "kd", "dkd", "dist", "adkd", "seg_kl", "det_mse" }, LossRegistry.Names.ToList());
+        Assert.IsFalse(Objective.Build(RecipeTerms.Of(new Recipe { Loss = "ce" })).NeedsTeacher);
+        CollectionAssert.IsSubsetOf(new[] { "ce", "kd", "dkd", "dist", "adkd", "seg_kl", "det_mse", "hint_mse", "hint_cosine", "hint_smooth_l1", "at" }, LossRegistry.Names.ToList());
     }
 }

@@ -20,11 +20,11 @@ public sealed class StabilityTests
         var s = ((rand(4, classes, ScalarType.Float64) * 2 - 1) * 1e4).requires_grad_(true);
         var t = (rand(4, classes, ScalarType.Float64) * 2 - 1) * 1e4;
         var y = randint(0, classes, new long[] { 4 });
-        var o = new LossOptions { Temperature = 1, Alpha = 1, Beta = 8, Gamma = 2 };
+        var o = new LossParameterBag { Temperature = 1, Alpha = 1, Beta = 8, Gamma = 2 };
         foreach (var name in new[] { "kd", "dkd", "dist", "adkd", "ce" })
         {
             s.grad?.zero_();
-            var v = LossRegistry.Create(name, o).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1));
+            var v = o.Create(name).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1));
             v.backward();
             Assert.IsTrue(double.IsFinite(v.item<double>()), $"{name} value with C={classes}");
             Assert.IsTrue(s.grad!.isfinite().all().item<bool>(), $"{name} gradient with C={classes}");
@@ -60,7 +60,7 @@ public sealed class StabilityTests
                 var t = (rand(8, 10, ScalarType.Float64) * 2 - 1) * scale;
                 var y = randint(0, 10, new long[] { 8 });
                 double seedValue = SeedDkd(s, t, y, 1, 8, temp).item<double>();
-                double ours = new DkdLoss(new LossOptions { Temperature = temp }).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1)).item<double>();
+                double ours = new LossParameterBag { Temperature = temp }.Create("dkd").Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1)).item<double>();
                 Assert.IsTrue(double.IsFinite(ours));
                 if (double.IsFinite(seedValue)) { finite++; Assert.AreEqual(seedValue, ours, 1e-8 * Math.Max(1, Math.Abs(ours)), $"scale {scale}"); }
                 else infinite++;
@@ -79,7 +79,7 @@ public sealed class StabilityTests
         var t = (rand(6, 50, ScalarType.Float64) * 2 - 1) * 20;
         var seed = nn.functional.kl_div(nn.functional.log_softmax(s / 2, 1), nn.functional.softmax(t / 2, 1),
             reduction: nn.Reduction.Sum, log_target: false) * 4 / 6;
-        var ours = new KdLoss(new LossOptions { Temperature = 2 }).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), null, 1));
+        var ours = new LossParameterBag { Temperature = 2 }.Create("kd").Forward(new LossBatch(s, TeacherTargets.FromLogits(t), null, 1));
         Assert.AreEqual(seed.item<double>(), ours.item<double>(), 1e-10);
     }
 
@@ -116,7 +116,7 @@ public sealed class StabilityTests
             var s0 = (rand(4, classes, ScalarType.Float64) * 2 - 1) * scale;
             var t = (rand(4, classes, ScalarType.Float64) * 2 - 1) * scale;
             var y = randint(0, classes, new long[] { 4 });
-            var o = new LossOptions { Temperature = 1, Alpha = 1, Beta = 8, Gamma = 2 };
+            var o = new LossParameterBag { Temperature = 1, Alpha = 1, Beta = 8, Gamma = 2 };
             foreach (var name in new[] { "kd", "dkd", "dist" })
             {
                 (double, Tensor) Run(Func<Tensor, Tensor> f)
@@ -125,7 +125,7 @@ public sealed class StabilityTests
                     var v = f(s); v.backward();
                     return (v.item<double>(), s.grad!.detach().clone());
                 }
-                var (ours, oursGrad) = Run(s => LossRegistry.Create(name, o).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1)));
+                var (ours, oursGrad) = Run(s => o.Create(name).Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1)));
                 Assert.IsTrue(double.IsFinite(ours) && oursGrad.isfinite().all().item<bool>(), $"{name} C={classes} x{scale}: finite");
                 var (seed, seedGrad) = Run(s => name switch
                 {

@@ -23,7 +23,7 @@ public sealed class TopKTeacherTests
         var s = randn(16, 10, ScalarType.Float64) * 3;
         var t = randn(16, 10, ScalarType.Float64) * 3;
         var y = randint(0, 10, new long[] { 16 });
-        var l = LossRegistry.Create(loss, new LossOptions { Temperature = 4 });
+        var l = new LossParameterBag { Temperature = 4 }.Create(loss);
         double dense = l.Forward(new LossBatch(s, TeacherTargets.FromLogits(t), y, 1)).item<double>();
         double topk = l.Forward(new LossBatch(s, TopK(t, 10), y, 1)).item<double>();
         Assert.AreEqual(dense, topk, 0.0, "K = C must reproduce the dense loss exactly");
@@ -52,7 +52,7 @@ public sealed class TopKTeacherTests
     {
         using var scope = NewDisposeScope();
         var t = randn(4, 6);
-        var e = Assert.ThrowsExactly<Distill.Data.DistillException>(() => new AdkdLoss(new LossOptions()).Forward(
+        var e = Assert.ThrowsExactly<Distill.Data.DistillException>(() => LossRegistry.Create("adkd").Forward(
             new LossBatch(randn(4, 6), TopK(t, 3), randint(0, 6, new long[] { 4 }), 1)));
         StringAssert.Contains(e.Message, "dense teacher logits");
     }

@@ -21,11 +21,13 @@ public sealed class RecipeBoundsTests
         ("weight decay 2", new Recipe { WeightDecay = 2 }, "--weight-decay must be in [0, 1]"),
         ("momentum 1", new Recipe { Momentum = 1 }, "--momentum must be in [0, 1)"),
         ("nesterov without momentum", new Recipe { Optimizer = "sgd", Nesterov = true, Momentum = 0 }, "--nesterov needs --momentum > 0"),
-        ("temperature NaN", new Recipe { Temperature = double.NaN }, "--temperature must be > 0"),
-        ("temperature 1e4", new Recipe { Temperature = 1e4 }, "--temperature must be ≤ 1000"),
-        ("alpha -1", new Recipe { Alpha = -1 }, "--alpha must be a finite number ≥ 0"),
-        ("beta +inf", new Recipe { Beta = double.PositiveInfinity }, "--beta must be a finite number ≥ 0"),
-        ("gamma NaN", new Recipe { Gamma = double.NaN }, "--gamma must be a finite number ≥ 0"),
+        // Loss parameters are the loss's own to check (its parameter record), named by loss and parameter.
+        ("temperature NaN", new Recipe { Temperature = double.NaN }, "--temperature must be a finite number, got NaN"),
+        ("temperature 0", new Recipe { Temperature = 0 }, "loss 'kd': temperature must be a positive number, got 0"),
+        ("alpha -1", new Recipe { Loss = "dkd", Alpha = -1 }, "loss 'dkd': alpha must be a finite number ≥ 0, got -1"),
+        ("beta +inf", new Recipe { Loss = "dkd", Beta = double.PositiveInfinity }, "--beta must be a finite number, got Infinity"),
+        ("gamma NaN", new Recipe { Loss = "dist", Gamma = double.NaN }, "--gamma must be a finite number, got NaN"),
+        ("gamma -2", new Recipe { Loss = "dist", Gamma = -2 }, "loss 'dist': gamma must be a finite number ≥ 0, got -2"),
         ("lr warmup beyond the epochs", new Recipe { Epochs = 3, LrWarmup = 3.5 }, "--lr-warmup must be ≤ --epochs (3)"),
         ("lr decay 0", new Recipe { LrDecay = 0 }, "--lr-decay must be in (0, 1]"),
         ("lr decay -0.5", new Recipe { LrDecay = -0.5 }, "--lr-decay must be in (0, 1]"),
@@ -45,8 +47,8 @@ public sealed class RecipeBoundsTests
     [TestMethod]
     public void TheBoundsThemselvesAreAccepted()
     {
-        new Recipe { Batch = 65536, Epochs = 100_000, Seed = 0, Lr = 10, WeightDecay = 1, Momentum = 0.999, Temperature = 1000,
-            Alpha = 0, Beta = 0, Gamma = 0, LrWarmup = 100_000, LrDecay = 1, MemoryBudgetMb = 1 << 20 }.Validate();
+        new Recipe { Batch = 65536, Epochs = 100_000, Seed = 0, Lr = 10, WeightDecay = 1, Momentum = 0.999,
+            LrWarmup = 100_000, LrDecay = 1, MemoryBudgetMb = 1 << 20 }.Validate();
         new Recipe { Optimizer = "sgd", Nesterov = true, Momentum = 0.9, LrDecay = double.Epsilon, MemoryBudgetMb = 16 }.Validate();
     }
 }
