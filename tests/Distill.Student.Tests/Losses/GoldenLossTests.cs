@@ -12,23 +12,17 @@ namespace Distill.Student.Tests.Losses;
 [TestClass]
 public sealed class GoldenLossTests
 {
-    public static string GoldenPath => Path.Combine(AppContext.BaseDirectory, "golden", "losses.json");
+    private const string GoldenFile = "losses.json";
 
-    public static IEnumerable<object[]> Cases()
-    {
-        var cases = (JsonNode.Parse(File.ReadAllText(GoldenPath))!["cases"] as JsonArray)!;
-        for (int i = 0; i < cases.Count; i++) yield return new object[] { i, cases[i]!["loss"]!.GetValue<string>() };
-    }
-
-    private static JsonObject Case(int i) => (JsonObject)JsonNode.Parse(File.ReadAllText(GoldenPath))!["cases"]![i]!;
+    public static IEnumerable<object[]> Cases() => GoldenCases.Rows(GoldenFile, c => c["loss"]!.GetValue<string>());
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void Float64MatchesPyTorch(int index, string loss) => Check(index, ScalarType.Float64, 1e-9);
+    public void Float64MatchesPyTorch(int index, string loss) => GoldenCases.Check(GoldenFile, index, ScalarType.Float64, 1e-9);
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void Float32MatchesPyTorch(int index, string loss) => Check(index, ScalarType.Float32, 1e-5);
+    public void Float32MatchesPyTorch(int index, string loss) => GoldenCases.Check(GoldenFile, index, ScalarType.Float32, 1e-5);
 
     // kd and dkd run small CPU batches through fused kernels; the tensor path (large or non-CPU batches) is held to
     // the same golden cases here.
@@ -36,39 +30,24 @@ public sealed class GoldenLossTests
     [DynamicData(nameof(Cases))]
     public void TensorPathFloat64MatchesPyTorch(int index, string loss)
     {
-        using (Distill.Student.Losses.CpuLossKernels.DisableOnThisThread()) Check(index, ScalarType.Float64, 1e-9);
+        using (CpuLossKernels.DisableOnThisThread()) GoldenCases.Check(GoldenFile, index, ScalarType.Float64, 1e-9);
     }
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
     public void TensorPathFloat32MatchesPyTorch(int index, string loss)
     {
-        using (Distill.Student.Losses.CpuLossKernels.DisableOnThisThread()) Check(index, ScalarType.Float32, 1e-5);
-    }
-
-    private static void Check(int index, ScalarType dtype, double tolerance)
-    {
-        var c = Case(index);
-        var got = LossCaseEvaluator.Evaluate(c, dtype);
-        double value = c["value"]!.GetValue<double>();
-        var grad = (c["grad_student"] as JsonArray)!.Select(x => x!.GetValue<double>()).ToArray();
-        Assert.AreEqual(value, got.Value, tolerance * Math.Abs(value), $"case {index} ({c["loss"]}) value");
-        Assert.AreEqual(grad.Length, got.GradStudent.Length);
-        // Relative to the gradient's scale: entries near zero are compared against the largest one.
-        double scale = grad.Max(Math.Abs);
-        for (int k = 0; k < grad.Length; k++)
-            Assert.AreEqual(grad[k], got.GradStudent[k], tolerance * Math.Max(Math.Abs(grad[k]), scale),
-                $"case {index} ({c["loss"]}) grad[{k}]");
+        using (CpuLossKernels.DisableOnThisThread()) GoldenCases.Check(GoldenFile, index, ScalarType.Float32, 1e-5);
     }
 
     [TestMethod]
     public void LossEvalWritesResultsInCaseOrder()
     {
         var outPath = Path.Combine(Path.GetTempPath(), $"loss-eval-{Guid.NewGuid():N}.json");
-        var results = LossCaseEvaluator.EvaluateFile(GoldenPath, ScalarType.Float64);
+        var results = LossCaseEvaluator.EvaluateFile(GoldenCases.PathOf(GoldenFile), ScalarType.Float64);
         LossCaseEvaluator.WriteResults(outPath, results);
         var written = (JsonNode.Parse(File.ReadAllText(outPath))!["results"] as JsonArray)!;
-        var cases = (JsonNode.Parse(File.ReadAllText(GoldenPath))!["cases"] as JsonArray)!;
+        var cases = GoldenCases.Load(GoldenFile);
         Assert.AreEqual(cases.Count, written.Count);
         for (int i = 0; i < cases.Count; i++)
             Assert.AreEqual(cases[i]!["value"]!.GetValue<double>(), written[i]!["value"]!.GetValue<double>(),

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using Distill.Student.Losses;
 using static TorchSharp.torch;
 
 namespace Distill.Student.Tests.Losses;
@@ -12,33 +10,16 @@ namespace Distill.Student.Tests.Losses;
 [TestClass]
 public sealed class GoldenTermsTests
 {
-    public static string GoldenPath => Path.Combine(AppContext.BaseDirectory, "golden", "terms.json");
+    private const string GoldenFile = "terms.json";
 
-    public static IEnumerable<object[]> Cases()
-    {
-        var cases = (JsonNode.Parse(File.ReadAllText(GoldenPath))!["cases"] as JsonArray)!;
-        for (int i = 0; i < cases.Count; i++)
-            yield return new object[] { i, cases[i]!["loss"]!.GetValue<string>() + (cases[i]!["adapter"] is { } a ? "+" + a.GetValue<string>() : "") };
-    }
+    public static IEnumerable<object[]> Cases() =>
+        GoldenCases.Rows(GoldenFile, c => c["loss"]!.GetValue<string>() + (c["adapter"] is { } a ? "+" + a.GetValue<string>() : ""));
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void Float64MatchesPyTorch(int index, string loss) => Check(index, ScalarType.Float64, 1e-9);
+    public void Float64MatchesPyTorch(int index, string loss) => GoldenCases.Check(GoldenFile, index, ScalarType.Float64, 1e-9);
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void Float32MatchesPyTorch(int index, string loss) => Check(index, ScalarType.Float32, 1e-5);
-
-    private static void Check(int index, ScalarType dtype, double tolerance)
-    {
-        var c = (JsonObject)JsonNode.Parse(File.ReadAllText(GoldenPath))!["cases"]![index]!;
-        var got = LossCaseEvaluator.Evaluate(c, dtype);
-        double value = c["value"]!.GetValue<double>();
-        var grad = (c["grad_student"] as JsonArray)!.Select(x => x!.GetValue<double>()).ToArray();
-        Assert.AreEqual(value, got.Value, tolerance * Math.Abs(value), $"case {index} ({c["loss"]}) value");
-        Assert.AreEqual(grad.Length, got.GradStudent.Length);
-        double scale = grad.Max(Math.Abs);
-        for (int k = 0; k < grad.Length; k++)
-            Assert.AreEqual(grad[k], got.GradStudent[k], tolerance * Math.Max(Math.Abs(grad[k]), scale), $"case {index} ({c["loss"]}) grad[{k}]");
-    }
+    public void Float32MatchesPyTorch(int index, string loss) => GoldenCases.Check(GoldenFile, index, ScalarType.Float32, 1e-5);
 }

@@ -14,7 +14,7 @@ public sealed class ReferenceVsGoldenTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static JsonArray Cases() => (JsonNode.Parse(File.ReadAllText(GoldenLossTests.GoldenPath))!["cases"] as JsonArray)!;
+    private static JsonArray Cases() => GoldenCases.Load("losses.json");
 
     private static double[] Numbers(JsonNode c, string key) => (c[key] as JsonArray)!.Select(x => x!.GetValue<double>()).ToArray();
 
@@ -75,7 +75,7 @@ public sealed class ReferenceVsGoldenTests
         dtype += tensorPath ? " (tensor path)" : "";
         var type = dtype.StartsWith("float32") ? ScalarType.Float32 : ScalarType.Float64;
         var cases = Cases();
-        var results = LossCaseEvaluator.EvaluateFile(GoldenLossTests.GoldenPath, type);
+        var results = LossCaseEvaluator.EvaluateFile(GoldenCases.PathOf("losses.json"), type);
         double worstValue = 0, worstGrad = 0;
         var perLoss = new SortedDictionary<string, (double V, double G)>();
         for (int i = 0; i < cases.Count; i++)
