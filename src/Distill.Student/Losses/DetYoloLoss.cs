@@ -93,7 +93,7 @@ public sealed class DetYoloLoss(DetYoloParameters parameters) : DistillationLoss
             device: det.device).view(-1, 2).to(det.dtype);
         var pxy = (2 * s.narrow(1, 0, 2) - 0.5 + cell) * stride;
         var pwh = (2 * s.narrow(1, 2, 2)).square() * anchors;
-        var truth = tensor(assigned.SelectMany(a => new[] { a.Cx, a.Cy, a.W, a.H }).ToArray(), device: det.device).view(-1, 4).to(det.dtype);
+        var truth = tensor(assigned.SelectMany(a => new[] { a.Cx, a.Cy, a.W, a.H }).ToArray(), device: det.device).view(-1, 4);
         var box = (1 - Giou(cat(new[] { pxy, pwh }, 1), truth)).mean();
         var classes = tensor(assigned.Select(a => (long)a.Class).ToArray(), device: det.device);
         var oneHot = nn.functional.one_hot(classes, size - 5).to(det.dtype);
@@ -130,14 +130,18 @@ public sealed class DetYoloLoss(DetYoloParameters parameters) : DistillationLoss
         return result;
     }
 
-    /// <summary>Generalized IoU of [M, 4] boxes (cx, cy, w, h), Rezatofighi et al., CVPR 2019.</summary>
-    private static Tensor Giou(Tensor p, Tensor t)
+    /// <summary>
+    /// Generalized IoU of predicted boxes [M, 4] (cx, cy, w, h) with the labelled ones (float32, whose corners and area
+    /// are computed in float32 as the teacher's script computes them from its float32 targets), Rezatofighi et al., CVPR 2019.
+    /// </summary>
+    private static Tensor Giou(Tensor p, Tensor truth)
     {
         Tensor Lo(Tensor b) => b.narrow(1, 0, 2) - b.narrow(1, 2, 2) / 2;
         Tensor Hi(Tensor b) => b.narrow(1, 0, 2) + b.narrow(1, 2, 2) / 2;
-        var (p0, p1, t0, t1) = (Lo(p), Hi(p), Lo(t), Hi(t));
+        var (p0, p1) = (Lo(p), Hi(p));
+        var (t0, t1, tArea) = (Lo(truth).to(p.dtype), Hi(truth).to(p.dtype), truth.narrow(1, 2, 2).prod(1).to(p.dtype));
         var inter = (minimum(p1, t1) - maximum(p0, t0)).clamp_min(0).prod(1);
-        var union = p.narrow(1, 2, 2).prod(1) + t.narrow(1, 2, 2).prod(1) - inter;
+        var union = p.narrow(1, 2, 2).prod(1) + tArea - inter;
         var hull = (maximum(p1, t1) - minimum(p0, t0)).prod(1);
         return inter / union - (hull - union) / hull;
     }
