@@ -59,7 +59,9 @@ public sealed record StudentExportSpec
         var parsed = Data.TeacherCard.Load(cardPath);
         sampleShape ??= (card["input"]?["shape"] as JsonArray)?.Skip(1).Select(n => n!.GetValue<int>()).ToArray()
             ?? throw new DistillException($"{cardPath}: input.shape missing; give the sample shape");
+        var heads = DenseHeads.FromCard(cardPath, sampleShape);
         int classes = parsed.Classes?.Length ?? (card["output"]?["shape"] as JsonArray)?.Last()?.GetValue<int>()
+            ?? heads?.SegmentationShape?[0] ?? (heads?.Detection is { } d ? d.ClassCount + 1 : (int?)null)
             ?? throw new DistillException($"{cardPath}: neither classes nor output.shape give the class count");
         return new StudentExportSpec
         {
@@ -71,7 +73,7 @@ public sealed record StudentExportSpec
             Classes = parsed.Classes,
             TeacherCard = card,
             TeacherFile = card["model"]?.GetValue<string>(),
-            Heads = DenseHeads.FromCard(cardPath, sampleShape),
+            Heads = heads,
         };
     }
 
