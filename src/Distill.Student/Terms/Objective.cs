@@ -106,7 +106,7 @@ public sealed class Objective
             }
             if (t.Loss.ShapeProblem(adapted, teacher) is { } why)
                 throw new DistillException($"term '{t.Name}': student output '{t.Student}' {AdapterKinds.Show(adapted)}" +
-                    (t.Adapter is null ? "" : $" (after adapter '{t.Adapter}')") + $" and teacher column '{col.Name}' {col.ShapeText} do not fit loss '{t.Loss.Name}': {why}");
+                    (t.Adapter is null ? "" : $" (after adapter '{t.Adapter}')") + $" and teacher column '{col.Name}'{(col.Output != col.Name ? $" (output '{col.Output}')" : "")} {col.ShapeText} do not fit loss '{t.Loss.Name}': {why}");
         }
         Adapters.to(device);
     }
