@@ -72,6 +72,11 @@ public sealed record CacheMetadata
     public IReadOnlyList<string>? ClassNames { get; init; }
     /// <summary>The teacher card's task description, "" when unknown.</summary>
     public string Task { get; init; } = "";
+    /// <summary>
+    /// YOLO-style detection outputs by column: their anchors and grid (<see cref="DetectionHead"/>), from the first
+    /// teacher's card; null when none. The student stage builds, trains and decodes detection heads from it.
+    /// </summary>
+    public IReadOnlyDictionary<string, DetectionHead>? Detection { get; init; }
     /// <summary>True when rows carry a view number and augmentation parameters.</summary>
     public bool HasViews => Views > 1 || Augment != "";
     public IReadOnlyList<TeacherRef> AllTeachers => Teachers ?? new[] { new TeacherRef(TeacherFile, TeacherSha256) };
@@ -143,6 +148,7 @@ public sealed record CacheMetadata
             [Prefix + "command_line"] = CommandLine,
             [Prefix + "created_utc"] = CreatedUtc,
         };
+        if (Detection is not null) kv[Prefix + "detection"] = JsonSerializer.Serialize(Detection, Json);
         if (checksums != null) kv[ChecksumsKey] = checksums.ToJson();
         kv[MetadataChecksumKey] = MetadataChecksum(kv);
         return kv;
@@ -215,6 +221,7 @@ public sealed record CacheMetadata
             TopK = kv.TryGetValue(Prefix + "top_k", out var tk) && int.TryParse(tk, out var k) ? k : 0,
             ClassNames = kv.GetValueOrDefault(Prefix + "classes", "") is { Length: > 0 } ? Parse<string[]>("classes") : null,
             Task = kv.GetValueOrDefault(Prefix + "task", ""),
+            Detection = kv.ContainsKey(Prefix + "detection") ? Parse<Dictionary<string, DetectionHead>>("detection") : null,
             Rows = long.TryParse(Get("rows"), NumberStyles.None, CultureInfo.InvariantCulture, out var rows) ? rows
                 : throw new DistillException($"{source}: metadata '{Prefix}rows' is not a row count"),
             Shard = Get("shard") is var sh && ShardSpec.TryParse(sh) != null ? sh
@@ -250,6 +257,13 @@ public sealed record CacheMetadata
         if (ClassCount != Outputs[0].Shape[0]) throw new DistillException($"{source}: class count {ClassCount} disagrees with output shape [{string.Join(",", Outputs[0].Shape)}]");
         if (ClassNames is not null && IsClassifier && ClassNames.Count != ClassCount)
             throw new DistillException($"{source}: metadata lists {ClassNames.Count} class names for {ClassCount} classes");
+        foreach (var (column, head) in Detection ?? new Dictionary<string, DetectionHead>())
+        {
+            var o = Outputs.FirstOrDefault(o => o.Column == column)
+                ?? throw new DistillException($"{source}: metadata '{Prefix}detection' names column '{column}', which the cache does not have");
+            if ((head.Invalid() ?? head.ShapeProblem(o.Shape)) is { } why)
+                throw new DistillException($"{source}: metadata '{Prefix}detection' of column '{column}': {why}");
+        }
         if (Views < 1 || Views > 1024) throw new DistillException($"{source}: invalid views {Views}");
         if (DatasetCount < 0 || Limit < 0 || Limit >= DatasetCount && Limit != 0)
             throw new DistillException($"{source}: invalid limit {Limit} of {DatasetCount} samples");
@@ -273,6 +287,7 @@ public sealed record CacheMetadata
         yield return Same("class count", ClassCount.ToString(inv));
         yield return Same("class names", ClassNames is null ? "none" : JsonSerializer.Serialize(ClassNames, Json));
         yield return Same("task", Task);
+        yield return Same("detection", Detection is null ? "none" : string.Join("; ", Detection.Select(d => $"{d.Key}: {d.Value}")));
         yield return Same("dataset", DatasetName);
         yield return Same("split", Split);
         yield return Same("dataset size", DatasetCount.ToString(inv));

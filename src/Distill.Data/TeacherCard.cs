@@ -26,6 +26,11 @@ public sealed record TeacherCard(
     public int? ShortSide { get; init; }
     /// <summary><c>input.crop</c>: <c>center:HxW</c> (torchvision's CenterCrop((h, w))).</summary>
     public CropSize? Crop { get; init; }
+    /// <summary>
+    /// YOLO-style detection outputs by name: each <c>outputs.NAME</c> with a <c>grid</c> [GH, GW], its anchors from
+    /// <c>outputs.NAME.anchors</c> or the card's top-level <c>anchors</c> ([[w, h], ...] in input pixels). Null when none.
+    /// </summary>
+    public IReadOnlyDictionary<string, DetectionHead>? DetectionHeads { get; init; }
 
     /// <summary>What folder datasets are matched by and caches record: <see cref="ClassIds"/>, else <see cref="Classes"/>.</summary>
     public string[]? ClassKeys => ClassIds ?? Classes;
@@ -76,7 +81,33 @@ public sealed record TeacherCard(
             ClassIds = ids,
             ShortSide = input?["resize"]?.GetValue<string>() is { } r ? ResizeAndCrop.ParseShortSide(r, $"{path}: input.resize") : null,
             Crop = input?["crop"]?.GetValue<string>() is { } c ? ResizeAndCrop.ParseCenterCrop(c, $"{path}: input.crop") : null,
+            DetectionHeads = Detection(o, path),
         };
+    }
+
+    private static Dictionary<string, DetectionHead>? Detection(JsonObject card, string path)
+    {
+        if (card["outputs"] is not JsonObject outputs) return null;
+        var heads = new Dictionary<string, DetectionHead>();
+        foreach (var (name, node) in outputs)
+        {
+            if (node?["grid"] is not { } grid) continue;
+            DetectionHead head;
+            try
+            {
+                var anchors = (node["anchors"] ?? card["anchors"]) as JsonArray
+                    ?? throw new DistillException($"{path}: outputs.{name} has a grid but the card lists no anchors");
+                head = new DetectionHead(anchors.Select(a => a!.AsArray().Select(v => v!.GetValue<double>()).ToArray()).ToArray(),
+                    grid.AsArray().Select(v => v!.GetValue<int>()).ToArray());
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+            {
+                throw new DistillException($"{path}: outputs.{name}: anchors must be [[w, h], ...] numbers and grid [GH, GW] integers", e);
+            }
+            if (head.Invalid() is { } why) throw new DistillException($"{path}: outputs.{name}: {why}");
+            heads[name] = head;
+        }
+        return heads.Count > 0 ? heads : null;
     }
 
     private static string[]? Strings(JsonNode? n) => (n as JsonArray)?.Select(c => c!.GetValue<string>()).ToArray();

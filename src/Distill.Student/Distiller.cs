@@ -1,6 +1,8 @@
 using Distill.Data;
 using Distill.Student.Export;
+using Distill.Student.Losses;
 using Distill.Student.Output;
+using Distill.Student.Students;
 using Distill.Student.Terms;
 using Distill.Student.Training;
 using TorchSharp;
@@ -40,7 +42,7 @@ public static class Distiller
     {
         recipe = TeacherCheck.Verify(recipe, data);   // before building the student; the hash makes the second check cheap
         manual_seed(recipe.Seed);
-        var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
+        var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount, DenseHeads.FromCache(data.Cache.Metadata));
         var spec = StudentExportSpec.FromCache(data.Cache.Metadata);
         return RunAsync(student, data, recipe, outDir, mode, init, (model, dir) =>
         {
@@ -57,12 +59,20 @@ public static class Distiller
             throw new DistillException($"--{(mode == RunMode.Resume ? "resume" : "overwrite")} needs --out");
         recipe = TeacherCheck.Verify(recipe.Validate(), data);   // outputs record the teacher's hash, not a path
         var device = ResolveDevice(recipe.Device);
-        StudentShapeCheck.Verify(student, data.Train.SampleShape, data.ClassCount, device);
+        var meta = data.Cache.Metadata;
+        StudentShapeCheck.Verify(student, data.Train.SampleShape, meta.IsClassifier ? data.ClassCount : null, device);
         var objective = Objective.Build(RecipeTerms.Of(recipe));
         if (recipe.Batch < objective.MinBatchRows)
             throw new DistillException($"loss '{objective.MinBatchLoss}' needs a batch of at least {objective.MinBatchRows} rows, got --batch {recipe.Batch}");
+        if (objective.NeedsLabels && !data.Train.HasLabels && !meta.HasLabels)
+            throw new DistillException($"loss '{objective.Terms.First(t => t.Loss.NeedsLabels).Loss.Name}' needs class labels, and {data.Train.Name} {data.Train.Split} has none" +
+                (DenseTargetBatches.Provided(data.Train) is { Count: > 0 } dense ? $" (it has {string.Join(" and ", dense)}: seg_ce and det_yolo train on them)" : ""));
         var logits = new CacheLogitSource(data.Cache);
-        objective.Bind(objective.StudentShapes(student, data.Train.SampleShape, device), logits.Columns, device);
+        var heads = DenseHeads.FromCache(meta);
+        objective.Bind(objective.StudentShapes(student, data.Train.SampleShape, device), logits.Columns, device,
+            DenseTargetBatches.Provided(data.Train), TargetLayout(data.Train, heads));
+        if (objective.DatasetTargets.Count > 0 && meta.HasViews)
+            throw new DistillException($"the cache holds augmented views ({meta.Augment}), which the dataset's {string.Join(" and ", objective.DatasetTargets)} do not follow: precompute the cache without --views/--augment for seg_ce or det_yolo");
         using var run = outDir is null ? null : RunDirectory.Open(outDir, mode);
         var initSource = init?.Source ?? run?.Saved?.InitFrom;
         if (run is not { Saved: not null, HasCheckpoint: true })
@@ -74,20 +84,51 @@ public static class Distiller
         var source = new CachedBatchSource(logits, data.Train, data.Preprocessing, recipe.Batch,
             recipe.Seed, (long)recipe.MemoryBudgetMb << 20, objective.TeacherColumns);
         await source.PrepareAsync(ct);
-        Evaluator? eval = null;
-        if (data.Test is not null)
-        {
-            long[]? top1 = data.TestCache is null ? null
-                : await Evaluator.TeacherTop1Async(new CacheLogitSource(data.TestCache), data.Test.Count, ct);
-            eval = new Evaluator(data.Test, data.Preprocessing, data.ClassCount, top1);
-        }
+        var targets = objective.DatasetTargets.Count > 0 ? new DenseTargetBatches(data.Train, objective.DatasetTargets) : null;
+        var eval = await EvaluationAsync(student, data, heads, ct);
         run?.Begin(RunIdentity.Of(recipe, data, student, initSource));   // every input checked: now the directory changes
         var trainer = new Trainer(student, objective, source, eval, recipe, data.Train.SampleShape, device)
         {
             TeacherSha256s = TeacherCheck.TeacherShas(data.Cache.Metadata),
             Finishing = finishing,
+            Targets = targets,
         };
         return trainer.Run(run?.Path, mode == RunMode.Resume, events, ct);
+    }
+
+    /// <summary>What the dataset's masks and boxes and the student's detection heads (named as the teacher's) look like.</summary>
+    private static DenseTargetLayout TargetLayout(IDataset train, DenseHeads? heads)
+    {
+        var dense = train as IDenseTargets;
+        var detection = new Dictionary<string, Metrics.YoloHeadLayout>();
+        if (heads is { DetectionOutput: { } name, Detection: { } layout }) detection[name] = layout;
+        return new DenseTargetLayout(dense?.Masks?.MaskClassCount, dense?.Boxes?.BoxClassCount, detection);
+    }
+
+    /// <summary>
+    /// The test split's evaluation: mIoU and mAP (<see cref="DenseEvaluation"/>) when it has masks or boxes and the
+    /// student has the teacher's dense outputs, else top-1 (<see cref="Evaluator"/>) when it has labels and the student
+    /// logits; null when neither applies.
+    /// </summary>
+    private static async Task<IEvaluation?> EvaluationAsync(nn.Module<Tensor, Tensor> student, TrainingData data, DenseHeads? heads, CancellationToken ct)
+    {
+        if (data.Test is null) return null;
+        var outputs = StudentOutputs.OutputsOf(student);
+        if (heads is not null && data.Test is IDenseTargets && DenseTargetBatches.Provided(data.Test).Count > 0
+            && new[] { heads.SegmentationOutput, heads.DetectionOutput }.Any(o => o is not null && outputs.Contains(o)))
+        {
+            // Only the heads the student has.
+            var own = heads with
+            {
+                SegmentationOutput = outputs.Contains(heads.SegmentationOutput ?? "") ? heads.SegmentationOutput : null,
+                DetectionOutput = outputs.Contains(heads.DetectionOutput ?? "") ? heads.DetectionOutput : null,
+            };
+            return new DenseEvaluation(data.Test, data.Preprocessing, own, data.TestCache is null ? null : new CacheLogitSource(data.TestCache));
+        }
+        if (!data.Test.HasLabels || !outputs.Contains("logits") || !data.Cache.Metadata.IsClassifier) return null;
+        long[]? top1 = data.TestCache is null ? null
+            : await Evaluator.TeacherTop1Async(new CacheLogitSource(data.TestCache), data.Test.Count, ct);
+        return new Evaluator(data.Test, data.Preprocessing, data.ClassCount, top1);
     }
 
     public static Device ResolveDevice(string name) => name switch

@@ -6,16 +6,17 @@ using static TorchSharp.torch;
 namespace Distill.Student;
 
 /// <summary>
-/// Student architectures by name. Built-in: mlp-20-20, mlp-256-256, cnn-small (../shared/reference/fmnist-students.json),
-/// <c>mlp:H1,H2,...</c>, resnet20 / resnet32 (32×32 inputs). A user's own module goes through
-/// <see cref="Distiller"/> directly instead.
+/// Student architectures by name. Built-in: mlp-20-20, mlp-256-256, cnn-small (the Fashion-MNIST reference table's),
+/// <c>mlp:H1,H2,...</c>, resnet20 / resnet32 (32×32 inputs), multitask-small (segmentation + detection, sized from the
+/// teacher's <see cref="DenseHeads"/>). A user's own module goes through <see cref="Distiller"/> directly instead.
 /// </summary>
 public static class StudentRegistry
 {
-    public static IReadOnlyList<string> Names { get; } = new[] { "mlp-20-20", "mlp-256-256", "cnn-small", "mlp:H1,H2,...", "resnet20", "resnet32" };
+    public static IReadOnlyList<string> Names { get; } = new[] { "mlp-20-20", "mlp-256-256", "cnn-small", "mlp:H1,H2,...", "resnet20", "resnet32", MultitaskSmall.Name };
 
     /// <param name="sampleShape">One sample's shape, channels first (e.g. [1, 28, 28]).</param>
-    public static nn.Module<Tensor, Tensor> Create(string name, int[] sampleShape, int classCount)
+    /// <param name="heads">The teacher's dense outputs, for students that mirror them (<see cref="DenseHeads.FromCache"/>).</param>
+    public static nn.Module<Tensor, Tensor> Create(string name, int[] sampleShape, int classCount, DenseHeads? heads = null)
     {
         int inputs = sampleShape.Aggregate(1, (a, b) => a * b);
         switch (name)
@@ -25,6 +26,7 @@ public static class StudentRegistry
             case "cnn-small": { var (c, h, w) = Image(name, sampleShape); return new CnnSmall(c, h, w, classCount); }
             case "resnet20": { var (c, _, _) = Image(name, sampleShape); return new ResNet32(c, classCount, 3); }
             case "resnet32": { var (c, _, _) = Image(name, sampleShape); return new ResNet32(c, classCount, 5); }
+            case MultitaskSmall.Name: return MultitaskSmall.Create(sampleShape, heads);
         }
         if (name.StartsWith("mlp:", StringComparison.Ordinal))
         {

@@ -17,6 +17,21 @@ public static class LogitPrecomputer
 
     /// <param name="progress">Called with the number of samples written so far.</param>
     /// <param name="warn">Receives one-line warnings (e.g. the CUDA fallback).</param>
+    /// <summary>The card's detection heads by the column that stores each (first teacher's outputs), checked against their shapes.</summary>
+    private static Dictionary<string, DetectionHead>? DetectionColumns(IReadOnlyDictionary<string, DetectionHead>? heads, IReadOnlyList<CacheOutput> outputs)
+    {
+        if (heads is null) return null;
+        var byColumn = new Dictionary<string, DetectionHead>();
+        foreach (var o in outputs.Where(o => o.Teacher == 0))
+        {
+            if (!heads.TryGetValue(o.Name, out var head)) continue;
+            if (head.ShapeProblem(o.Shape) is { } why)
+                throw new DistillException($"the teacher card's detection output '{o.Name}' does not fit the model: {why}");
+            byColumn[o.Column] = head;
+        }
+        return byColumn.Count > 0 ? byColumn : null;
+    }
+
     public static async Task<PrecomputeResult> RunAsync(PrecomputeRequest req, Action<long>? progress = null,
         Action<string>? warn = null, CancellationToken ct = default)
     {
@@ -69,6 +84,7 @@ public static class LogitPrecomputer
             CommandLine = req.CommandLine,
             ClassNames = req.ClassNames,
             Task = req.Task,
+            Detection = DetectionColumns(req.DetectionHeads, teachers.Outputs),
         };
 
         // Rows are (sample, view) pairs, numbered sample × views + view; a shard is a slice of samples.

@@ -38,6 +38,11 @@ public sealed record PrecomputeRequest
     /// <summary>The teacher card's class names and task, recorded in the cache's metadata (null / "" when unknown).</summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
     public string Task { get; init; } = "";
+    /// <summary>
+    /// The teacher card's YOLO-style detection outputs by output name (<see cref="TeacherCard.DetectionHeads"/>): each
+    /// one cached is recorded with its anchors and grid in the cache's metadata. Applies to the first teacher's outputs.
+    /// </summary>
+    public IReadOnlyDictionary<string, DetectionHead>? DetectionHeads { get; init; }
     /// <summary>Which contiguous slice of the split this run caches (its own part file).</summary>
     public Distill.Cache.ShardSpec Shard { get; init; } = Distill.Cache.ShardSpec.Whole;
     /// <summary>Continue an interrupted run from its last complete row group.</summary>

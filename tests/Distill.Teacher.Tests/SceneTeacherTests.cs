@@ -29,6 +29,7 @@ public sealed class SceneTeacherTests
     {
         TeacherPath = Teacher, Dataset = data, OutputNames = new[] { "seg", "det" }, Encoding = encoding,
         Preprocessing = TeacherCard.Resolve(TeacherCard.TryLoadFor(Teacher), null, null, null),
+        DetectionHeads = TeacherCard.TryLoadFor(Teacher)!.DetectionHeads,
         OutputDirectory = TestPaths.TempDir(), Device = ExecutionDevice.Cpu, BatchSize = 16, Threads = 2,
     };
 
@@ -51,6 +52,11 @@ public sealed class SceneTeacherTests
             CollectionAssert.AreEqual(new[] { 11, 16, 16 }, cache.Metadata.Outputs[0].Shape);
             CollectionAssert.AreEqual(new[] { 192, 15 }, cache.Metadata.Outputs[1].Shape);
             Assert.AreEqual(data.Fingerprint, cache.Metadata.Fingerprint);
+            // The card's anchors and grid travel with the det column (models/fmnist-scenes/fmnist-scenes.json).
+            var head = cache.Metadata.Detection!["det"];
+            Assert.AreEqual("[[14,21],[24,14],[26,31]]", System.Text.Json.JsonSerializer.Serialize(head.Anchors));
+            CollectionAssert.AreEqual(new[] { 8, 8 }, head.Grid);
+            Assert.HasCount(1, cache.Metadata.Detection);
         }
         var rows = await ScaleFixtures.ReadAll(request.OutputDirectory);
         AssertClose(seg, ScaleFixtures.Rows(rows), 1e-4, 0, "seg");
@@ -61,6 +67,22 @@ public sealed class SceneTeacherTests
         var halfRows = await ScaleFixtures.ReadAll(half.OutputDirectory);
         AssertClose(seg, ScaleFixtures.Rows(halfRows), 0, 1e-2, "float16 seg");
         AssertClose(det, ScaleFixtures.Rows(halfRows, 0), 1e-4, 0, "det beside float16 seg (float32)");
+    }
+
+    [TestMethod]
+    public async Task ACardWhoseDetectionHeadDoesNotFitTheOutputIsRefused()
+    {
+        string dir = Path.Combine(TestPaths.TempDir(), "scenes");
+        SceneWriter.Write(dir, 14, new[] { new SceneWriter.Split("test", DatasetCatalog.Open("fashion-mnist", "test"), 4) },
+            SceneWriter.FashionMnistClasses, overwrite: false, threads: 2);
+        // 3 anchors on a 4x4 grid are 48 rows; the model's det output has 192.
+        var request = Request(DatasetCatalog.Open("yolo:" + dir, "test"), CacheEncoding.Float32) with
+        {
+            DetectionHeads = new Dictionary<string, DetectionHead> { ["det"] = new(new[] { new[] { 14.0, 21 }, new[] { 24.0, 14 }, new[] { 26.0, 31 } }, new[] { 4, 4 }) },
+        };
+        var e = await Assert.ThrowsExactlyAsync<DistillException>(() => LogitPrecomputer.RunAsync(request));
+        Assert.AreEqual("the teacher card's detection output 'det' does not fit the model: 3 anchors on a 4x4 grid make [48, 5 + K] per sample, the output is [192, 15]", e.Message);
+        Assert.IsFalse(Directory.Exists(request.OutputDirectory) && Directory.EnumerateFiles(request.OutputDirectory).Any(), "nothing written");
     }
 
     // |actual − expected| ≤ absolute + relative·|expected|; float16's subnormal range is covered by a 1e-4 floor.

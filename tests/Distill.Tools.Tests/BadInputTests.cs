@@ -77,7 +77,7 @@ public sealed class BadInputTests
         ("batch size 0 (student)", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --batch 0 --epochs 1 --out {T}/r7",
             "--batch must be ≥ 1"),
         ("unknown loss", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss nope --epochs 1 --out {T}/r8",
-            "unknown loss 'nope' (known: ce, kd, kldiv_seed, dkd, dist, adkd, seg_kl, det_mse, hint_mse, hint_cosine, hint_smooth_l1, at)"),
+            "unknown loss 'nope' (known: ce, kd, kldiv_seed, dkd, dist, adkd, seg_kl, det_mse, seg_ce, det_yolo, hint_mse, hint_cosine, hint_smooth_l1, at)"),
         ("missing cache", "train-student", "--cache {T}/no-cache --student mlp:8 --loss kd --epochs 1 --out {T}/r9",
             "cache {T}/no-cache not found"),
         ("recipe with an unknown field", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --recipe {T}/bad-recipe.json --out {T}/r10",

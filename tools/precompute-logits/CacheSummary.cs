@@ -35,7 +35,8 @@ internal static class CacheSummary
         foreach (var (t, i) in m.AllTeachers.Select((t, i) => (t, i)))
             Console.WriteLine($"teacher:      {t.File} (sha256 {t.Sha256[..16]}…), input '{m.InputName}'{(m.AllTeachers.Count > 1 && i == 0 ? $"; ensemble: {m.Ensemble}" : "")}");
         foreach (var o in m.Outputs)
-            Console.WriteLine($"output:       '{o.Name}'{(o.Teacher < 0 ? " (ensemble " + m.Ensemble + ")" : m.AllTeachers.Count > 1 ? $" of teacher {o.Teacher}" : "")} [{string.Join(",", o.Shape)}] in column '{o.Column}'");
+            Console.WriteLine($"output:       '{o.Name}'{(o.Teacher < 0 ? " (ensemble " + m.Ensemble + ")" : m.AllTeachers.Count > 1 ? $" of teacher {o.Teacher}" : "")} [{string.Join(",", o.Shape)}] in column '{o.Column}'"
+                + (m.Detection?.GetValueOrDefault(o.Column) is { } head ? $"; detection head: {head}" : ""));
         if (m.HasViews) Console.WriteLine($"views:        {m.Views} per sample, augment '{m.Augment}', seed {m.AugmentSeed}");
         Console.WriteLine($"dataset:      {m.DatasetName} {m.Split}, {m.DatasetCount:N0} samples [{string.Join(",", m.SampleShape)}], fingerprint {m.Fingerprint[..16]}…");
         Console.WriteLine($"preprocess:   {m.Preprocessing}");

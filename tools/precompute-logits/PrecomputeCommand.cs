@@ -79,6 +79,7 @@ internal static class PrecomputeCommand
                 Encoding = Distill.Cache.CacheEncoding.Parse(r.GetValue(dtype)!, r.GetValue(topK)),
                 ClassNames = card?.ClassKeys, // what train-student labels folder datasets by
                 Task = card?.Task ?? "",
+                DetectionHeads = card?.DetectionHeads,
                 CommandLine = "precompute-logits " + string.Join(" ", Environment.GetCommandLineArgs().Skip(1)),
             };
             req.Validate();   // before the header line; RunAsync checks again for library callers

@@ -24,14 +24,16 @@ internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
         if (data.Test is null) Console.WriteLine($"no test evaluation: {data.NoTestReason}");
     }
 
-    /// <summary>The terms as "0.1·ce + 0.9·kd(logits ← logits)"; the student output and column only when not logits.</summary>
+    /// <summary>The terms as "0.1·ce + 0.9·kd" or "0.5·seg_ce(seg) + 0.5·seg_kl(seg ← seg)": the student output and column only when not logits.</summary>
     private string Objective => string.Join(" + ", Distill.Student.Terms.Objective.Build(Distill.Student.Terms.RecipeTerms.Of(recipe)).Terms.Select(t =>
-        $"{F(t.Weight, "0.###")}·{t.Name}" + (t.Student == "logits" && t.Teacher == "logits" ? "" : $"({t.Student}{(t.Adapter is null ? "" : " →" + t.Adapter)} ← {t.Teacher})")));
+        $"{F(t.Weight, "0.###")}·{t.Name}" + (!t.Loss.NeedsTeacher ? (t.Student == "logits" ? "" : $"({t.Student})")
+            : t.Student == "logits" && t.Teacher == "logits" ? "" : $"({t.Student}{(t.Adapter is null ? "" : " →" + t.Adapter)} ← {t.Teacher})")));
 
+    /// <summary>"epoch 3/20  loss 0.41  ce 0.05  kd 0.36  lr 1e-3  test_acc 0.8512  agreement 0.9001  2.6s": every test metric by name.</summary>
     public static string EpochLine(EpochMetrics m, int epochs)
     {
         var parts = string.Join("  ", m.Losses.Select(kv => $"{kv.Key} {F(kv.Value)}"));
-        var test = m.TestAcc is null ? "" : $"  test_acc {F(m.TestAcc)}" + (m.TestTop5 is null ? "" : $"  top5 {F(m.TestTop5)}") + (m.Agreement is null ? "" : $"  agreement {F(m.Agreement)}");
+        var test = string.Concat(m.Test.Select(kv => $"  {kv.Key} {F(kv.Value)}"));
         return $"epoch {m.Epoch}/{epochs}  {parts}  lr {F(m.Lr, "0.###e0")}{test}  {F(m.Seconds, "0.0")}s";
     }
 
@@ -74,10 +76,17 @@ internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
         table.AddRow("objective", Markup.Escape(Objective));
         table.AddRow("parameters", r.Parameters.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("epochs", r.History.Count.ToString(CultureInfo.InvariantCulture));
-        table.AddRow("final test acc", F(last.TestAcc));
-        table.AddRow("best test acc", best is null ? "-" : $"{F(best.TestAcc)} (epoch {best.Epoch})");
+        if (last.TestAcc is not null || last.Test.Count == 0)
+        {
+            table.AddRow("final test acc", F(last.TestAcc));
+            table.AddRow("best test acc", best is null ? "-" : $"{F(best.TestAcc)} (epoch {best.Epoch})");
+        }
         if (last.TestTop5 is not null) table.AddRow("final top-5", F(last.TestTop5));
         if (last.Agreement is not null) table.AddRow("agreement with teacher", F(last.Agreement));
+        // Segmentation and detection: the student's final test mIoU and mAP@0.5 beside the teacher's on the same split.
+        foreach (var (metric, label) in new[] { ("miou", "test mIoU"), ("map50", "test mAP@0.5") })
+            if (last.Test.TryGetValue("test_" + metric, out var v))
+                table.AddRow($"final {label} (teacher)", $"{F(v)} ({F(last.Teacher.TryGetValue("teacher_test_" + metric, out var t) ? t : null)})");
         table.AddRow("wall time", $"{F(r.WallSeconds, "0.0")} s");
         if (outDir is not null) table.AddRow("output", Markup.Escape(outDir));
         AnsiConsole.Write(table);

@@ -53,7 +53,7 @@ public static class ExportCommand
                 if (!File.Exists(cardPath)) throw new DistillException($"teacher card {cardPath} not found: give --cache or --teacher-card");
                 spec = StudentExportSpec.FromTeacherCard(cardPath);
             }
-            using var model = StudentRegistry.Create(name, spec.SampleShape, spec.ClassCount);
+            using var model = StudentRegistry.Create(name, spec.SampleShape, spec.ClassCount, spec.Heads);
             try { model.load(w); }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -28,11 +28,13 @@ public sealed record OnnxExportOptions
 
 /// <summary>
 /// Writes a TorchSharp student as an ONNX model (opset 17, IR 8, dynamic batch axis). TorchSharp has no tracer, so
-/// the graph follows the module's structure: a <see cref="LayerStudent"/> (every built-in) by its logits path, a
+/// the graph follows the module's structure: a <see cref="LayerStudent"/> (every built-in) by its logits path (a
+/// multi-task student's backbone, then each head as a graph output of its own name, a lateral branch added first), a
 /// <see cref="Residual"/> block as relu(body + shortcut), any <see cref="Sequential"/> of supported layers in order, and a
 /// module with a forward() of its own that calls its supported layers one after another (traced with forward hooks) —
 /// Linear (Gemm), Conv2d (Conv), BatchNorm2d (BatchNormalization, inference), ReLU, MaxPool2d, AvgPool2d,
-/// AdaptiveAvgPool2d (GlobalAveragePool), Flatten, Identity and Dropout (inference: identity).
+/// AdaptiveAvgPool2d (GlobalAveragePool), Flatten, Identity and Dropout (inference: identity), Upsample (nearest,
+/// integer scales: Resize) and <see cref="DetectionGrid"/> (Reshape, Transpose, Reshape).
 /// Anything else throws a <see cref="DistillException"/> naming the layer. Initializers keep the state_dict names.
 /// Model weights are read in their current state; call <c>eval()</c> semantics are assumed (BatchNorm running stats).
 /// </summary>
@@ -43,7 +45,7 @@ public static class OnnxExporter
 
     public static IReadOnlyList<string> SupportedLayers { get; } = new[]
     {
-        "Linear", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Identity", "Dropout", "Sequential", "Residual",
+        "Linear", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Identity", "Dropout", "Upsample", "Sequential", "Residual", "DetectionGrid",
     };
 
     public static ModelProto Build(nn.Module<Tensor, Tensor> module, OnnxExportOptions options)
@@ -51,19 +53,27 @@ public static class OnnxExporter
         var state = module.state_dict();
         var ctx = new Context(new G(), state);
         var input = new OnnxValue(options.InputName, options.SampleShape.Select(d => (long)d).ToArray());
-        var result = ctx.Emit(module, "", input);
+        // A multi-task student's heads are its outputs, under their own names; any other student has one, OutputName.
+        var results = module is LayerStudent { Heads.Count: > 0 } heads ? ctx.EmitHeads(heads, input)
+            : new[] { (options.OutputName, ctx.Emit(module, "", input)) };
 
         var graph = ctx.G.Graph;
         graph.Name = options.GraphName;
-        if (result.Name == input.Name || graph.Node.All(n => !n.Output.Contains(result.Name)))
-            result = result with { Name = ctx.G.Node("Identity", "output", new[] { result.Name }) };
-        foreach (var n in graph.Node)
-        {
-            for (int i = 0; i < n.Output.Count; i++) if (n.Output[i] == result.Name) n.Output[i] = options.OutputName;
-            for (int i = 0; i < n.Input.Count; i++) if (n.Input[i] == result.Name) n.Input[i] = options.OutputName;
-        }
         graph.Input.Add(G.BatchedFloat(options.InputName, options.BatchAxisName, input.Shape));
-        graph.Output.Add(G.BatchedFloat(options.OutputName, options.BatchAxisName, result.Shape));
+        var named = new HashSet<string>();
+        foreach (var (outputName, value) in results)
+        {
+            var result = value;
+            if (result.Name == input.Name || named.Contains(result.Name) || graph.Node.All(n => !n.Output.Contains(result.Name)))
+                result = result with { Name = ctx.G.Node("Identity", "output", new[] { result.Name }) };
+            foreach (var n in graph.Node)
+            {
+                for (int i = 0; i < n.Output.Count; i++) if (n.Output[i] == result.Name) n.Output[i] = outputName;
+                for (int i = 0; i < n.Input.Count; i++) if (n.Input[i] == result.Name) n.Input[i] = outputName;
+            }
+            named.Add(outputName);
+            graph.Output.Add(G.BatchedFloat(outputName, options.BatchAxisName, result.Shape));
+        }
 
         var model = new ModelProto
         {
@@ -105,6 +115,34 @@ public static class OnnxExporter
             Children(m).TryGetValue(name, out var c) ? c
                 : throw new DistillException($"cannot export '{Show(path)}' ({m.GetType().Name}): submodule '{name}' not found");
 
+        /// <summary>A multi-task student: its backbone path once, then each head from its tap (plus its lateral branch).</summary>
+        public IReadOnlyList<(string Name, OnnxValue Value)> EmitHeads(LayerStudent student, OnnxValue x)
+        {
+            var atLayer = new OnnxValue[student.LayerPath.Count];
+            for (int i = 0; i < student.LayerPath.Count; i++)
+                x = atLayer[i] = Emit(student.LayerPath[i].Layer, student.LayerPath[i].Path, x);
+            OnnxValue Tap(string tap) => atLayer[student.TapPositions[tap]];
+            OnnxValue Chain(IEnumerable<(string Path, nn.Module<Tensor, Tensor> Layer)> layers, OnnxValue v)
+            {
+                foreach (var (layerPath, layer) in layers) v = Emit(layer, layerPath, v);
+                return v;
+            }
+            var outputs = new List<(string, OnnxValue)>();
+            foreach (var head in student.Heads)
+            {
+                var v = Tap(head.From);
+                if (head.LateralFrom is { } from)
+                {
+                    var lateral = Chain(head.Lateral!, Tap(from));
+                    if (!lateral.Shape.SequenceEqual(v.Shape))
+                        throw new DistillException($"cannot export head '{head.Name}': its lateral branch gives [{string.Join(",", lateral.Shape)}], tap '{head.From}' is [{string.Join(",", v.Shape)}]");
+                    v = new OnnxValue(G.Node("Add", head.Name, new[] { v.Name, lateral.Name }), v.Shape);
+                }
+                outputs.Add((head.Name, Chain(head.Layers, v)));
+            }
+            return outputs;
+        }
+
         public OnnxValue Emit(nn.Module m, string path, OnnxValue x)
         {
             switch (m)
@@ -140,6 +178,8 @@ public static class OnnxExporter
                 case TorchSharp.Modules.Flatten: return FlattenModule(m, path, x);
                 case Identity: return x;
                 case Dropout: return x;
+                case Upsample up: return Resize(up, path, x);
+                case DetectionGrid grid: return Rows(grid, path, x);
             }
             if (m.named_children().Any() && IsChainOfSupportedLayers(m) && Chain(m, path, x) is { } chained) return chained;
             throw Unsupported(m, path);
@@ -213,7 +253,35 @@ public static class OnnxExporter
         }
 
         private static bool IsSupportedLeaf(nn.Module m) => m is TorchSharp.Modules.Linear or Conv2d or BatchNorm2d or ReLU or MaxPool2d or AvgPool2d
-            or AdaptiveAvgPool2d or TorchSharp.Modules.Flatten or Identity or Dropout;
+            or AdaptiveAvgPool2d or TorchSharp.Modules.Flatten or Identity or Dropout or Upsample or DetectionGrid;
+
+        /// <summary>
+        /// Nearest upsampling by integer factors: Resize with asymmetric coordinates and floor rounding, PyTorch's
+        /// mode='nearest' (source pixel floor(i / s)).
+        /// </summary>
+        private OnnxValue Resize(Upsample up, string path, OnnxValue x)
+        {
+            var scale = up.scale_factor.ToArray();
+            if (up.mode != UpsampleMode.Nearest || x.Shape.Length != 3 || scale.Length is not (1 or 2) || scale.Any(f => f < 1 || f != Math.Floor(f)))
+                throw new DistillException($"cannot export layer '{Show(path)}' (Upsample): only nearest upsampling of [C,H,W] by integer scale factors is supported");
+            double sh = scale[0], sw = scale[^1];
+            var scales = G.Floats(Join(path, "scales"), new[] { 1f, 1f, (float)sh, (float)sw });
+            var y = G.Node("Resize", path, new[] { x.Name, "", scales }, G.String("mode", "nearest"),
+                G.String("coordinate_transformation_mode", "asymmetric"), G.String("nearest_mode", "floor"));
+            return new(y, new[] { x.Shape[0], (long)(x.Shape[1] * sh), (long)(x.Shape[2] * sw) });
+        }
+
+        /// <summary><see cref="DetectionGrid"/>: Reshape to [N, A, 5 + K, GH, GW], Transpose to [N, A, GH, GW, 5 + K], Reshape to rows.</summary>
+        private OnnxValue Rows(DetectionGrid grid, string path, OnnxValue x)
+        {
+            if (x.Shape.Length != 3 || x.Shape[0] != (long)grid.Anchors * grid.RowSize)
+                throw new DistillException($"cannot export layer '{Show(path)}' (DetectionGrid, {grid.Anchors} anchors × {grid.RowSize}) on a [{string.Join(",", x.Shape)}] input");
+            long gh = x.Shape[1], gw = x.Shape[2];
+            var split = G.Node("Reshape", path, new[] { x.Name, G.Int64s(Join(path, "split"), new long[] { 0, grid.Anchors, grid.RowSize, gh, gw }) });
+            var moved = G.Node("Transpose", path, new[] { split }, G.Ints("perm", new long[] { 0, 1, 3, 4, 2 }));
+            var rows = G.Node("Reshape", path, new[] { moved, G.Int64s(Join(path, "rows"), new long[] { 0, grid.Anchors * gh * gw, grid.RowSize }) });
+            return new(rows, new[] { grid.Anchors * gh * gw, (long)grid.RowSize });
+        }
 
         private OnnxValue Relu(string path, OnnxValue x) => new(G.Node("Relu", path, new[] { x.Name }), x.Shape);
 

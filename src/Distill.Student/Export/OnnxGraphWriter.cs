@@ -39,6 +39,20 @@ internal sealed class OnnxGraphWriter
         return name;
     }
 
+    /// <summary>Adds <paramref name="values"/> as an int64 initializer (shapes, axes) under a fresh name.</summary>
+    public string Int64s(string hint, long[] values)
+    {
+        var name = Fresh(hint);
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        proto.Int64Data.AddRange(values);
+        proto.Dims.Add(values.Length);
+        Graph.Initializer.Add(proto);
+        return name;
+    }
+
+    /// <summary>Adds <paramref name="values"/> as a float32 initializer (constants such as scales) under a fresh name.</summary>
+    public string Floats(string hint, float[] values) => Initializer(Fresh(hint), values, new long[] { values.Length });
+
     /// <summary>Adds a node and returns the name of its (single) output.</summary>
     public string Node(string opType, string name, IEnumerable<string> inputs, params AttributeProto[] attributes)
     {
@@ -56,6 +70,9 @@ internal sealed class OnnxGraphWriter
 
     public static AttributeProto Float(string name, float value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    public static AttributeProto String(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     public static AttributeProto Ints(string name, IEnumerable<long> values)
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distill.Cache;
 using Distill.Data;
+using Distill.Student.Students;
 
 namespace Distill.Student.Export;
 
@@ -24,6 +25,8 @@ public sealed record StudentExportSpec
     public double? TestAccuracy { get; init; }
     /// <summary>Free text: how the student was trained (recipe summary).</summary>
     public string? Training { get; init; }
+    /// <summary>The teacher's dense outputs, which a multi-task student mirrors (null for a classifier).</summary>
+    public DenseHeads? Heads { get; init; }
 
     /// <summary>
     /// From a logits cache's metadata; the teacher card is <paramref name="teacherCardPath"/>, else
@@ -45,6 +48,7 @@ public sealed record StudentExportSpec
             TeacherCard = card,
             TeacherFile = m.TeacherFile,
             TeacherSha256 = m.TeacherSha256,
+            Heads = DenseHeads.FromCache(m),
         };
     }
 
@@ -55,7 +59,9 @@ public sealed record StudentExportSpec
         var parsed = Data.TeacherCard.Load(cardPath);
         sampleShape ??= (card["input"]?["shape"] as JsonArray)?.Skip(1).Select(n => n!.GetValue<int>()).ToArray()
             ?? throw new DistillException($"{cardPath}: input.shape missing; give the sample shape");
+        var heads = DenseHeads.FromCard(cardPath, sampleShape);
         int classes = parsed.Classes?.Length ?? (card["output"]?["shape"] as JsonArray)?.Last()?.GetValue<int>()
+            ?? heads?.SegmentationShape?[0] ?? (heads?.Detection is { } d ? d.ClassCount + 1 : (int?)null)
             ?? throw new DistillException($"{cardPath}: neither classes nor output.shape give the class count");
         return new StudentExportSpec
         {
@@ -67,6 +73,7 @@ public sealed record StudentExportSpec
             Classes = parsed.Classes,
             TeacherCard = card,
             TeacherFile = card["model"]?.GetValue<string>(),
+            Heads = heads,
         };
     }
 
@@ -87,7 +94,9 @@ public sealed record StudentExportSpec
 /// <summary>The card written beside student.onnx, in the teacher card's format (readable by <see cref="Data.TeacherCard"/>).</summary>
 public static class StudentCard
 {
-    public static JsonObject Build(StudentExportSpec s, string modelFile, string studentName, string architecture, long parameters, string weightsFile)
+    /// <param name="outputs">A multi-task student's outputs and their per-sample shapes (its heads); null: one output, [C] logits.</param>
+    public static JsonObject Build(StudentExportSpec s, string modelFile, string studentName, string architecture, long parameters, string weightsFile,
+        IReadOnlyList<(string Name, long[] Shape)>? outputs = null)
     {
         var t = s.TeacherCard;
         var pre = s.Preprocessing;
@@ -114,14 +123,16 @@ public static class StudentCard
             ["architecture"] = architecture,
             ["parameters"] = parameters,
             ["input"] = input,
-            ["output"] = new JsonObject
+        };
+        if (outputs is null)
+            card["output"] = new JsonObject
             {
                 ["name"] = s.OutputName,
                 ["shape"] = new JsonArray("batch", s.ClassCount),
                 ["dtype"] = "float32",
                 ["meaning"] = "raw logits (no softmax)",
-            },
-        };
+            };
+        else DenseOutputs(card, s, outputs);
         if (s.Classes is { } c) card["classes"] = new JsonArray(c.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray());
         if (s.TestAccuracy is { } acc) card["accuracy"] = new JsonObject { ["test"] = Math.Round(acc, 4) };
         var teacher = new JsonObject();
@@ -133,5 +144,33 @@ public static class StudentCard
         card["weights"] = $"{weightsFile} (safetensors, PyTorch state_dict names; bench/export/check_safetensors.py has the matching PyTorch modules)";
         if (t?["data"] is { } data) card["data"] = data.DeepClone();
         return card;
+    }
+
+    /// <summary>
+    /// A multi-task student's outputs in the teacher card's format: <c>outputs.NAME</c> with its shape (the teacher's
+    /// description of the same output, e.g. how to decode boxes, is kept), the detection head's <c>grid</c> and the
+    /// <c>anchors</c> it was trained with (the cache's), and the classes of its boxes.
+    /// </summary>
+    private static void DenseOutputs(JsonObject card, StudentExportSpec s, IReadOnlyList<(string Name, long[] Shape)> outputs)
+    {
+        var o = new JsonObject();
+        foreach (var (name, shape) in outputs)
+        {
+            var entry = s.TeacherCard?["outputs"]?[name]?.DeepClone() as JsonObject ?? new JsonObject();
+            var batched = new JsonArray { "batch" };
+            foreach (var size in shape) batched.Add(size);
+            entry["shape"] = batched;
+            entry["dtype"] = "float32";
+            if (s.Heads is { DetectionOutput: { } det, Detection: { } layout } && det == name)
+            {
+                entry["grid"] = new JsonArray(layout.GridHeight, layout.GridWidth);
+                card["anchors"] = new JsonArray(layout.Anchors.Select(a => (JsonNode?)new JsonArray(a.Width, a.Height)).ToArray());
+            }
+            o[name] = entry;
+        }
+        card["outputs"] = o;
+        card["task"] = s.TeacherCard?["task"]?.DeepClone() ?? "segmentation and detection";
+        if (s.Classes is null && s.Heads?.Detection is { } d && s.TeacherCard?["classes"] is JsonArray names && names.Count == d.ClassCount)
+            card["classes"] = names.DeepClone();
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Distill.Data;
 using Distill.Student.Output;
+using Distill.Student.Students;
 using static TorchSharp.torch;
 
 namespace Distill.Student.Export;
@@ -10,7 +11,8 @@ public sealed record ExportedStudent(string OnnxPath, string CardPath, string Sa
 
 /// <summary>
 /// One call that takes a trained student out of the toolkit: OUT/student.onnx (ONNX, same input/output names and
-/// input shape as the teacher), OUT/student.json (the teacher-style card: preprocessing, classes) and
+/// input shape as the teacher; a multi-task student's heads as outputs of their own, e.g. seg and det), OUT/student.json
+/// (the teacher-style card: preprocessing, classes; a detection head's anchors and grid) and
 /// OUT/student.safetensors (PyTorch state_dict names). Each is written whole (<see cref="AtomicFile"/>).
 /// <code>StudentExport.WriteAll(model, "mlp-256-256", StudentExportSpec.FromCache(cache.Metadata), outDir);</code>
 /// </summary>
@@ -46,7 +48,10 @@ public static class StudentExport
         var st = Path.Combine(outDir, SafetensorsFile);
         SafetensorsWriter.Write(st, module, new Dictionary<string, string> { ["format"] = "pt", ["student"] = studentName });
         var cardPath = Path.Combine(outDir, CardFile);
-        var card = StudentCard.Build(spec, OnnxFile, studentName, arch, parameters, SafetensorsFile);
+        // A multi-task student's heads are its outputs (named as the teacher's); the card lists each with its shape.
+        var outputs = module is LayerStudent { Heads.Count: > 0 } heads
+            ? StudentOutputs.Describe(module, spec.SampleShape).Where(o => heads.OutputNames.Contains(o.Name)).ToList() : null;
+        var card = StudentCard.Build(spec, OnnxFile, studentName, arch, parameters, SafetensorsFile, outputs);
         AtomicFile.WriteText(cardPath, card.ToJsonString(Indented) + "\n");
         return new ExportedStudent(onnx, cardPath, st, parameters);
     }

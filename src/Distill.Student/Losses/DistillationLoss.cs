@@ -25,6 +25,13 @@ public abstract class DistillationLoss
     /// </summary>
     public virtual IReadOnlyList<string> DatasetTargets => Array.Empty<string>();
 
+    /// <summary>
+    /// For losses that read <see cref="DatasetTargets"/>: why the student output <paramref name="output"/> of per-sample
+    /// shape <paramref name="student"/> cannot be trained against them as <paramref name="layout"/> describes, or null.
+    /// Called once when the objective is bound; a loss that assigns boxes to a detection head keeps its layout here.
+    /// </summary>
+    public virtual string? BindTargets(string output, long[] student, DenseTargetLayout layout) => null;
+
     /// <summary>False only for losses that ignore the teacher (CE).</summary>
     public virtual bool NeedsTeacher => true;
 

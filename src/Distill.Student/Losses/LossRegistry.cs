@@ -33,6 +33,8 @@ public static class LossRegistry
         Register<AdkdParameters>("adkd", p => new AdkdLoss(p));
         Register<SegKlParameters>("seg_kl", p => new SegKlLoss(p));
         Register<DetMseParameters>("det_mse", p => new DetMseLoss(p));
+        Register<NoParameters>("seg_ce", _ => new SegCeLoss());
+        Register<DetYoloParameters>("det_yolo", p => new DetYoloLoss(p));
         Register<NoParameters>("hint_mse", _ => new HintMseLoss());
         Register<NoParameters>("hint_cosine", _ => new HintCosineLoss());
         Register<HintSmoothL1Parameters>("hint_smooth_l1", p => new HintSmoothL1Loss(p));

@@ -40,25 +40,25 @@ public sealed record YoloHeadLayout(IReadOnlyList<(double Width, double Height)>
 
     private static double Sigmoid(float x) => 1.0 / (1.0 + Math.Exp(-(double)x));
 
+    /// <summary>The layout of <paramref name="head"/> on inputs of <paramref name="inputHeight"/> × <paramref name="inputWidth"/> with K classes.</summary>
+    public static YoloHeadLayout Of(DetectionHead head, int inputHeight, int inputWidth, int classCount) =>
+        new(head.Anchors.Select(a => (a[0], a[1])).ToArray(), head.GridHeight, head.GridWidth, inputHeight, inputWidth, classCount);
+
     /// <summary>
-    /// The layout a teacher card describes: <c>anchors</c> ([[w, h], ...] in input pixels), <c>outputs.det.grid</c>
-    /// ([GH, GW]), <c>input.shape</c> ([batch, C, H, W]) and <c>classes</c>.
+    /// The layout a teacher card describes for its output <c>det</c>: <c>anchors</c> ([[w, h], ...] in input pixels),
+    /// <c>outputs.det.grid</c> ([GH, GW]) (<see cref="TeacherCard.DetectionHeads"/>), <c>input.shape</c> ([batch, C, H, W])
+    /// and <c>classes</c>.
     /// </summary>
     public static YoloHeadLayout FromCard(string cardPath)
     {
-        JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(cardPath)); }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
-        { throw new DistillException($"cannot read the card {cardPath}: {e.Message}", e); }
+        var head = TeacherCard.Load(cardPath).DetectionHeads?.GetValueOrDefault("det");
+        JsonNode? root = JsonNode.Parse(File.ReadAllText(cardPath));
         try
         {
-            var anchors = root!["anchors"]!.AsArray().Select(a => (a![0]!.GetValue<double>(), a[1]!.GetValue<double>())).ToArray();
-            var grid = root["outputs"]!["det"]!["grid"]!.AsArray();
-            var shape = root["input"]!["shape"]!.AsArray();
+            var shape = root!["input"]!["shape"]!.AsArray();
             int classes = root["classes"]!.AsArray().Count;
-            if (anchors.Length == 0 || classes == 0) throw new InvalidOperationException("no anchors or classes");
-            return new YoloHeadLayout(anchors, grid[0]!.GetValue<int>(), grid[1]!.GetValue<int>(),
-                shape[2]!.GetValue<int>(), shape[3]!.GetValue<int>(), classes);
+            if (head is null || classes == 0) throw new InvalidOperationException("no detection head or classes");
+            return Of(head, shape[2]!.GetValue<int>(), shape[3]!.GetValue<int>(), classes);
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or IndexOutOfRangeException)
         {

@@ -12,9 +12,8 @@ public static class MetricsWriter
         var o = new JsonObject { ["epoch"] = m.Epoch };
         foreach (var (k, v) in m.Losses) o[k] = v;
         o["lr"] = m.Lr;
-        o["test_acc"] = m.TestAcc;
-        o["test_top5"] = m.TestTop5;
-        o["agreement"] = m.Agreement;
+        foreach (var (k, v) in m.Test) o[k] = v;
+        foreach (var (k, v) in m.Teacher) o[k] = v;
         o["seconds"] = Math.Round(m.Seconds, 3);
         o["eval_seconds"] = Math.Round(m.EvalSeconds, 3);
         return o.ToJsonString();
@@ -35,20 +34,22 @@ public static class MetricsWriter
         var best = history.Where(h => h.TestAcc is not null).MaxBy(h => h.TestAcc!.Value);
         var losses = new JsonObject();
         foreach (var (k, v) in last.Losses) losses[k] = v;
-        return new JsonObject
+        var summary = new JsonObject();
+        // The last epoch's test metrics (final_test_acc, final_agreement, final_test_miou, ...), then the teacher's.
+        foreach (var (k, v) in last.Test) summary["final_" + k] = v;
+        foreach (var (k, v) in last.Teacher) summary[k] = v;
+        if (best is not null)
         {
-            ["final_test_acc"] = last.TestAcc,
-            ["final_test_top5"] = last.TestTop5,
-            ["final_agreement"] = last.Agreement,
-            ["best_test_acc"] = best?.TestAcc,
-            ["best_epoch"] = best?.Epoch,
-            ["epochs"] = history.Count,
-            ["final_losses"] = losses,
-            ["parameters"] = parameters,
-            ["wall_seconds"] = Math.Round(wallSeconds, 3),
-            ["teacher_sha256s"] = new JsonArray(teacherSha256s.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray()),
-            ["recipe"] = JsonNode.Parse(recipe.ToJson()),
-        };
+            summary["best_test_acc"] = best.TestAcc;
+            summary["best_epoch"] = best.Epoch;
+        }
+        summary["epochs"] = history.Count;
+        summary["final_losses"] = losses;
+        summary["parameters"] = parameters;
+        summary["wall_seconds"] = Math.Round(wallSeconds, 3);
+        summary["teacher_sha256s"] = new JsonArray(teacherSha256s.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
+        summary["recipe"] = JsonNode.Parse(recipe.ToJson());
+        return summary;
     }
 
     public static void WriteSummary(string outDir, JsonObject summary) =>

@@ -44,9 +44,9 @@ public sealed class RunOutputs
     {
         foreach (var (k, v) in m.Losses) yield return ($"train/{k}", v);
         yield return ("train/lr", m.Lr);
-        if (m.TestAcc is { } a) yield return ("test/acc", a);
-        if (m.TestTop5 is { } t5) yield return ("test/top5", t5);
-        if (m.Agreement is { } ag) yield return ("test/agreement", ag);
+        // test/acc, test/top5, test/agreement, test/miou, test/map50; the teacher's as teacher/test_miou, ...
+        foreach (var (k, v) in m.Test) yield return ("test/" + (k.StartsWith("test_", StringComparison.Ordinal) ? k[5..] : k), v);
+        foreach (var (k, v) in m.Teacher) yield return ("teacher/" + (k.StartsWith("teacher_", StringComparison.Ordinal) ? k[8..] : k), v);
         yield return ("time/epoch_seconds", m.Seconds);
     }
 }

@@ -10,12 +10,22 @@ namespace Distill.Student.Students;
 /// with taps taken after named layers. forward() runs the path; <see cref="ForwardTaps"/> keeps the requested taps on
 /// the way; the ONNX exporter emits the same path (one generic export for every built-in). Subclasses hold their layers
 /// as fields (their state_dict names) and describe the path once with <see cref="Path"/>.
+/// A multi-task student adds <see cref="Head"/>s: named outputs computed from a tap of the path (the path is then its
+/// shared backbone), optionally with a lateral branch from another tap added first (a top-down connection, as in FPN);
+/// its outputs are the heads instead of <c>logits</c>, and forward() returns the first head.
 /// </summary>
 public abstract class LayerStudent : Module<Tensor, Tensor>, ITappedStudent
 {
     private readonly List<(string Path, Module<Tensor, Tensor> Layer)> _path = new();
     private readonly Dictionary<string, int> _tapAfter = new();
     private readonly List<string> _tapNames = new();
+    private readonly List<HeadPath> _heads = new();
+
+    /// <summary>
+    /// A head: <c>Layers</c>(tap <c>From</c> [+ <c>Lateral</c>(tap <c>LateralFrom</c>)]) is the output <c>Name</c>.
+    /// </summary>
+    public sealed record HeadPath(string Name, string From, IReadOnlyList<(string Path, Module<Tensor, Tensor> Layer)> Layers,
+        string? LateralFrom = null, IReadOnlyList<(string Path, Module<Tensor, Tensor> Layer)>? Lateral = null);
 
     protected LayerStudent(string name) : base(name) { }
 
@@ -28,33 +38,71 @@ public abstract class LayerStudent : Module<Tensor, Tensor>, ITappedStudent
         _tapNames.Add(tap);
     }
 
-    /// <summary>The logits path in order (for the exporter).</summary>
+    /// <summary>Adds a head (an output of its own) from the taps of the path, after the path is complete.</summary>
+    protected void Head(HeadPath head)
+    {
+        foreach (var tap in new[] { head.From, head.LateralFrom }.OfType<string>())
+            if (!_tapAfter.ContainsKey(tap)) throw new ArgumentException($"head '{head.Name}' reads tap '{tap}', which the path does not have");
+        _heads.Add(head);
+    }
+
+    /// <summary>The logits path (the backbone of a multi-task student) in order (for the exporter).</summary>
     public IReadOnlyList<(string Path, Module<Tensor, Tensor> Layer)> LayerPath => _path;
+
+    /// <summary>The heads, empty for a single-output student (for the exporter).</summary>
+    public IReadOnlyList<HeadPath> Heads => _heads;
 
     public IReadOnlyList<string> TapNames => _tapNames;
 
-    public override Tensor forward(Tensor x)
-    {
-        var h = x;
-        foreach (var (_, layer) in _path) h = layer.call(h);
-        return h;
-    }
+    /// <summary>Each tap's position in <see cref="LayerPath"/>: it is the output of that layer (for the exporter).</summary>
+    public IReadOnlyDictionary<string, int> TapPositions => _tapAfter;
+
+    public IReadOnlyList<string> OutputNames => _heads.Count == 0 ? new[] { "logits" } : _heads.Select(h => h.Name).ToArray();
+
+    public override Tensor forward(Tensor x) => _heads.Count == 0 ? Run(x, null) : ForwardTaps(x, Array.Empty<string>())[_heads[0].Name];
 
     public IReadOnlyDictionary<string, Tensor> ForwardTaps(Tensor x, IReadOnlyCollection<string> taps)
     {
-        var wanted = new Dictionary<int, string>();
-        foreach (var t in taps)
-            wanted[_tapAfter.TryGetValue(t, out var i) ? i
-                : throw new DistillException($"student {GetName()} has no tap '{t}' (its taps: {string.Join(", ", _tapNames)})")] = t;
+        var wanted = new HashSet<int>();
+        foreach (var t in taps.Where(t => !OutputNames.Contains(t)))
+            wanted.Add(_tapAfter.TryGetValue(t, out var i) ? i
+                : throw new DistillException($"student {GetName()} has no tap '{t}' (its taps: {string.Join(", ", _tapNames)}" +
+                    (_heads.Count == 0 ? ")" : $"; its outputs: {string.Join(", ", OutputNames)})")));
+        foreach (var h in _heads)
+        {
+            wanted.Add(_tapAfter[h.From]);
+            if (h.LateralFrom is not null) wanted.Add(_tapAfter[h.LateralFrom]);
+        }
+        var kept = new Dictionary<int, Tensor>();
+        var end = Run(x, kept, wanted);
         var result = new Dictionary<string, Tensor>();
+        foreach (var t in taps.Where(t => !OutputNames.Contains(t))) result[t] = kept[_tapAfter[t]];
+        if (_heads.Count == 0) result["logits"] = end;
+        foreach (var h in _heads)
+        {
+            var input = kept[_tapAfter[h.From]];
+            if (h.LateralFrom is not null) input = input + Chain(h.Lateral!, kept[_tapAfter[h.LateralFrom]]);
+            result[h.Name] = Chain(h.Layers, input);
+        }
+        return result;
+    }
+
+    // The path; the outputs of the layers in `wanted` (by position) go into `kept`.
+    private Tensor Run(Tensor x, Dictionary<int, Tensor>? kept, HashSet<int>? wanted = null)
+    {
         var h = x;
         for (int i = 0; i < _path.Count; i++)
         {
             h = _path[i].Layer.call(h);
-            if (wanted.TryGetValue(i, out var name)) result[name] = h;
+            if (wanted?.Contains(i) == true) kept![i] = h;
         }
-        result["logits"] = h;
-        return result;
+        return h;
+    }
+
+    private static Tensor Chain(IReadOnlyList<(string Path, Module<Tensor, Tensor> Layer)> layers, Tensor x)
+    {
+        foreach (var (_, layer) in layers) x = layer.call(x);
+        return x;
     }
 }
 

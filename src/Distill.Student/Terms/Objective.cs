@@ -57,6 +57,8 @@ public sealed class Objective
 
     public bool NeedsTeacher => Terms.Any(t => t.Loss.NeedsTeacher);
     public bool NeedsLabels => Terms.Any(t => t.Loss.NeedsLabels);
+    /// <summary>The dataset targets the terms read besides labels (masks, boxes).</summary>
+    public IReadOnlyList<string> DatasetTargets => Terms.SelectMany(t => t.Loss.DatasetTargets).Distinct().ToList();
     public int MinBatchRows => Terms.Max(t => t.Loss.MinBatchRows);
     public string MinBatchLoss => Terms.MaxBy(t => t.Loss.MinBatchRows)!.Loss.Name;
 
@@ -71,9 +73,10 @@ public sealed class Objective
     /// the student output (after its adapter) and the column fit the loss, that top-K columns go only to losses that
     /// accept them, and creates the adapters (drawing from torch's global generator) on <paramref name="device"/>.
     /// </summary>
-    /// <param name="datasetTargets">Named targets the data provides besides labels (none for class datasets today).</param>
+    /// <param name="datasetTargets">Named targets the data provides besides labels (masks, boxes; none for class datasets).</param>
+    /// <param name="targetLayout">What those targets and the student's detection heads look like, for the losses that read them.</param>
     public void Bind(IReadOnlyDictionary<string, long[]> studentShapes, IReadOnlyList<TeacherColumn> columns, Device device,
-        IReadOnlyCollection<string>? datasetTargets = null)
+        IReadOnlyCollection<string>? datasetTargets = null, DenseTargetLayout? targetLayout = null)
     {
         foreach (var t in Terms)
         {
@@ -82,6 +85,8 @@ public sealed class Objective
                     throw new DistillException($"term '{t.Name}': loss '{t.Loss.Name}' needs the dataset's '{target}' targets, which this dataset does not provide");
             if (!studentShapes.TryGetValue(t.Student, out var s))
                 throw new DistillException($"term '{t.Name}': the student has no output '{t.Student}' (it has: {string.Join(", ", studentShapes.Keys)})");
+            if (t.Loss.DatasetTargets.Count > 0 && t.Loss.BindTargets(t.Student, s, targetLayout ?? DenseTargetLayout.None) is { } problem)
+                throw new DistillException($"term '{t.Name}': loss '{t.Loss.Name}' cannot train student output '{t.Student}': {problem}");
             if (!t.Loss.NeedsTeacher)
             {
                 if (t.Adapter is not null) throw new DistillException($"term '{t.Name}': loss '{t.Loss.Name}' has no teacher side to adapt to");
@@ -101,7 +106,7 @@ public sealed class Objective
             }
             if (t.Loss.ShapeProblem(adapted, teacher) is { } why)
                 throw new DistillException($"term '{t.Name}': student output '{t.Student}' {AdapterKinds.Show(adapted)}" +
-                    (t.Adapter is null ? "" : $" (after adapter '{t.Adapter}')") + $" and teacher column '{col.Name}' {col.ShapeText} do not fit loss '{t.Loss.Name}': {why}");
+                    (t.Adapter is null ? "" : $" (after adapter '{t.Adapter}')") + $" and teacher column '{col.Name}'{(col.Output != col.Name ? $" (output '{col.Output}')" : "")} {col.ShapeText} do not fit loss '{t.Loss.Name}': {why}");
         }
         Adapters.to(device);
     }

@@ -5,9 +5,10 @@ namespace Distill.Student.Training;
 
 /// <summary>
 /// One training batch on the host: inputs (preprocessed), the teacher columns the objective uses (in
-/// <see cref="CachedBatchSource.Columns"/> order, Rows × width each) and labels, row-major.
+/// <see cref="CachedBatchSource.Columns"/> order, Rows × width each), labels (−1 where there are none) and the dataset
+/// sample of each row (for targets beyond labels: masks, boxes), row-major.
 /// </summary>
-public sealed record HostBatch(int Rows, float[] Inputs, float[][] Teacher, long[] Labels)
+public sealed record HostBatch(int Rows, float[] Inputs, float[][] Teacher, long[] Labels, int[] Samples)
 {
     /// <summary>The first loaded column (the logits when the objective uses them).</summary>
     public float[] TeacherLogits => Teacher[0];
@@ -262,7 +263,8 @@ public sealed class CachedBatchSource
         return Allocate(rows);
     }
 
-    private HostBatch Allocate(int rows) => new(rows, new float[rows * _sampleSize], _widths.Select(w => new float[rows * w]).ToArray(), new long[rows]);
+    private HostBatch Allocate(int rows) =>
+        new(rows, new float[rows * _sampleSize], _widths.Select(w => new float[rows * w]).ToArray(), new long[rows], new int[rows]);
 
     private void Fill(HostBatch b, int r, long index, int? label, ViewParams? view)
     {
@@ -279,7 +281,9 @@ public sealed class CachedBatchSource
             dst.CopyTo(_scratch);
             _augment.Apply(_scratch, dst, _dataset.SampleShape, p, _fill);
         }
-        b.Labels[r] = label ?? (_dataset.HasLabels ? _dataset.GetLabel(i) : throw new DistillException("neither the cache nor the dataset has labels"));
+        b.Samples[r] = i;
+        // Without labels (scenes: masks and boxes instead) the objective has no label loss: Distiller refuses one.
+        b.Labels[r] = label ?? (_dataset.HasLabels ? _dataset.GetLabel(i) : -1);
         // The join by index must pair a row with its own sample: an edited or shifted cache shows here first.
         if (label is int l && _dataset.HasLabels && _dataset.GetLabel(i) != l)
             throw new DistillException($"the cache's label for sample {i} is {l}, the dataset's ({_dataset.Name} {_dataset.Split}) is {_dataset.GetLabel(i)}: the cache does not match this data");

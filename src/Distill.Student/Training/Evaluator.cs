@@ -4,8 +4,11 @@ using static TorchSharp.torch;
 
 namespace Distill.Student.Training;
 
-/// <summary>Test-split accuracy (top-1, top-5 when C &gt; 5) and agreement with the teacher's top-1 when its test logits are given.</summary>
-public sealed class Evaluator
+/// <summary>
+/// Classification on the test split: <c>test_acc</c> (top-1), <c>test_top5</c> when C &gt; 5, and <c>agreement</c>
+/// with the teacher's top-1 when its test logits are given.
+/// </summary>
+public sealed class Evaluator : IEvaluation
 {
     private readonly Tensor _inputs;        // preprocessed test split, [N, ...sample shape]
     private readonly long[] _labels;
@@ -58,7 +61,11 @@ public sealed class Evaluator
         return top;
     }
 
-    public EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Device device, int batch = 1000)
+    public IReadOnlyDictionary<string, double> Teacher { get; } = new Dictionary<string, double>();
+
+    public IReadOnlyDictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> model, Device device) => Evaluate(model, device, 1000);
+
+    public IReadOnlyDictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> model, Device device, int batch)
     {
         model.eval();
         long correct = 0, correct5 = 0, agree = 0;
@@ -83,9 +90,9 @@ public sealed class Evaluator
             }
         }
         model.train();
-        return new EvalResult((double)correct / Count, _classes > 5 ? (double)correct5 / Count : null,
-            _teacherTop1 is null ? null : (double)agree / Count);
+        var metrics = new Dictionary<string, double> { ["test_acc"] = (double)correct / Count };
+        if (_classes > 5) metrics["test_top5"] = (double)correct5 / Count;
+        if (_teacherTop1 is not null) metrics["agreement"] = (double)agree / Count;
+        return metrics;
     }
 }
-
-public sealed record EvalResult(double Top1, double? Top5, double? Agreement);

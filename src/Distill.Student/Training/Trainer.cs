@@ -30,10 +30,13 @@ public sealed class Trainer
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly Objective _objective;
     private readonly CachedBatchSource _data;
-    private readonly Evaluator? _eval;
+    private readonly IEvaluation? _eval;
     private readonly Recipe _recipe;
     private readonly long[] _sampleShape;
     private readonly Device _device;
+
+    /// <summary>The dataset's masks and boxes per batch, when the objective's losses read them.</summary>
+    public DenseTargetBatches? Targets { get; init; }
 
     /// <summary>SHA-256s of the teachers the logits came from, recorded in summary.json; empty when unknown.</summary>
     public IReadOnlyList<string> TeacherSha256s { get; init; } = Array.Empty<string>();
@@ -45,7 +48,7 @@ public sealed class Trainer
     public Action<nn.Module<Tensor, Tensor>, string>? Finishing { get; init; }
 
     /// <param name="objective">Bound to the student and the data's columns (<see cref="Objective.Bind"/>).</param>
-    public Trainer(nn.Module<Tensor, Tensor> model, Objective objective, CachedBatchSource data, Evaluator? eval,
+    public Trainer(nn.Module<Tensor, Tensor> model, Objective objective, CachedBatchSource data, IEvaluation? eval,
         Recipe recipe, int[] sampleShape, Device device)
     {
         (_model, _objective, _data, _eval, _recipe, _device) = (model, objective, data, eval, recipe, device);
@@ -117,7 +120,7 @@ public sealed class Trainer
                 var (x, y, columns) = staging.Load(b);
                 var teacher = new Dictionary<string, Tensor>(columns.Length);
                 for (int j = 0; j < columns.Length; j++) teacher[columnNames[j]] = columns[j];
-                var result = _objective.Compute(student.Forward(x), teacher, y, epoch);
+                var result = _objective.Compute(student.Forward(x), teacher, y, epoch, Targets?.For(b, _device));
                 optimizer.zero_grad();
                 result.Total.backward();
                 optimizer.step();
@@ -130,9 +133,11 @@ public sealed class Trainer
             foreach (var t in sums.Values) t.Dispose();
             if (!double.IsFinite(losses["loss"])) throw new DistillException($"epoch {epoch}: the loss is not finite (lr {lr:g3} too high?)");
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
-            var ev = _eval?.Evaluate(_model, _device);
-            var m = new EpochMetrics(epoch, losses, lr, ev?.Top1, ev?.Top5, ev?.Agreement, trainSeconds,
-                epochClock.Elapsed.TotalSeconds - trainSeconds);
+            var test = _eval?.Evaluate(_model, _device) ?? new Dictionary<string, double>();
+            var m = new EpochMetrics(epoch, losses, lr, test, trainSeconds, epochClock.Elapsed.TotalSeconds - trainSeconds)
+            {
+                Teacher = _eval?.Teacher ?? new Dictionary<string, double>(),
+            };
             history.Add(m);
             if (outDir is not null)
             {

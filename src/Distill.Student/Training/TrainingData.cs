@@ -5,7 +5,8 @@ namespace Distill.Student.Training;
 
 /// <summary>
 /// Opens the train cache and its dataset (the spec stored in the cache unless given), refuses a mismatch with one
-/// clear message, and opens the test split (plus the optional test cache) for evaluation.
+/// clear message, and opens the test split (plus the optional test cache) for evaluation. The cache's first output may
+/// be class logits or a dense output (a segmentation map); the objective's terms check what they pair.
 /// </summary>
 public sealed class TrainingData : IDisposable
 {
@@ -33,7 +34,8 @@ public sealed class TrainingData : IDisposable
             IDataset? test = null; string? why = null; LogitCacheReader? testCache = null;
             try { test = DatasetCatalog.Open(spec, "test", options); }
             catch (DistillException e) { why = e.Message; }
-            if (test is not null && !test.HasLabels) { why = $"{spec} test has no labels"; test = null; }
+            // Scenes are scored against their masks and boxes instead of labels.
+            if (test is not null && !test.HasLabels && DenseTargetBatches.Provided(test).Count == 0) { why = $"{spec} test has no labels, masks or boxes"; test = null; }
             if (testCacheDir is not null)
             {
                 if (test is null) throw new DistillException($"--test-cache given but the test split cannot be read: {why}");
@@ -71,8 +73,6 @@ public sealed class TrainingData : IDisposable
     {
         var m = cache.Metadata;
         cache.Verify(train);
-        if (!m.IsClassifier)
-            throw new DistillException($"cache {cacheDir} stores output '{m.Outputs[0].Name}' of shape [{string.Join(",", m.Outputs[0].Shape)}] per sample; train-student distills class logits [C]");
         if (cache.RowCount > (long)train.Count * m.Views)
             throw new DistillException($"cache {cacheDir} holds {cache.RowCount} rows for {train.Count} samples × {m.Views} views");
     }
