@@ -77,7 +77,7 @@ public sealed class PrecomputeCommandLineTests
         Assert.HasCount(Rows, f16);
         for (int r = 0; r < Rows; r++)
             CollectionAssert.AreEqual(f32[r].Select(v => (float)(Half)v).ToArray(), f16[r], $"row {r}");
-        StringAssert.Contains(Tools.Ok("precompute-logits", "inspect", _f16), $"rows:         {Rows} × 10 float16 logits");
+        StringAssert.Contains(Tools.Ok("precompute-logits", "inspect", _f16), "in column 'logits', float16");
         Assert.IsLessThan(Bytes(_f32), Bytes(_f16), "half the bytes per logit");
     }
 
@@ -90,18 +90,21 @@ public sealed class PrecomputeCommandLineTests
         var top = Tools.ReadAll(_top3);
         int row = 0;
         foreach (var b in top)
+        {
+            var t = (TopKRows)b.EncodedColumn(0)!;
             for (int r = 0; r < b.Rows; r++, row++)
             {
                 var z = f32[row];
                 // The three largest, descending (ties: the smaller class first), and log Σ exp over all ten.
                 var expected = Enumerable.Range(0, z.Length).OrderByDescending(c => z[c]).ThenBy(c => c).Take(3).ToArray();
-                CollectionAssert.AreEqual(expected, b.TopIndex!.Skip(r * 3).Take(3).ToArray(), $"row {row}: classes");
-                CollectionAssert.AreEqual(expected.Select(c => z[c]).ToArray(), b.TopLogits!.Skip(r * 3).Take(3).ToArray(), $"row {row}: logits");
+                CollectionAssert.AreEqual(expected, t.Index.Skip(r * 3).Take(3).ToArray(), $"row {row}: classes");
+                CollectionAssert.AreEqual(expected.Select(c => z[c]).ToArray(), t.Values.Skip(r * 3).Take(3).ToArray(), $"row {row}: logits");
                 double max = z.Max(), lse = max + Math.Log(z.Sum(v => Math.Exp(v - max)));
-                Assert.AreEqual(lse, b.LogSumExp![r], 1e-9, $"row {row}: log-sum-exp");
+                Assert.AreEqual((double)(float)lse, t.LogSumExp[r], 0.0, $"row {row}: log-sum-exp, stored as float32");
             }
+        }
         Assert.AreEqual(Rows, row);
-        StringAssert.Contains(Tools.Ok("precompute-logits", "inspect", _top3), $"rows:         {Rows} × 10 classes, top-3 float32 logits + log-sum-exp");
+        StringAssert.Contains(Tools.Ok("precompute-logits", "inspect", _top3), "in column 'logits', top-3 float32 logits + float32 log-sum-exp, label logit, mean/std");
     }
 
     [TestMethod]
