@@ -140,14 +140,19 @@ public sealed class PrecomputeCommandLineTests
         Assert.IsTrue(ratio.Success, stdout);
         Assert.IsTrue(Number(ratio.Groups[1].Value) is > 0 and < 10, stdout);
         var bytes = new Dictionary<string, double>();
-        foreach (var name in new[] { "float32", "float16", "top-5" })
+        foreach (var name in new[] { "float32", "float16", "top-5", "top-5-f16", "top-5-f16-lse", "top-5-f16-lz4" })
         {
-            var m = Regex.Match(stdout, $@"^{Regex.Escape(name)} +([0-9,]+) +([0-9.]+) +([0-9.]+)$", RegexOptions.Multiline);
+            // name, img/s, ÷ bare, ÷ float32, bytes/sample (file), bytes/sample (logits column)
+            var m = Regex.Match(stdout, $@"^{Regex.Escape(name)} +([0-9,]+) +([0-9.]+) +([0-9.]+) +([0-9.]+) +([0-9.]+)$", RegexOptions.Multiline);
             Assert.IsTrue(m.Success, $"no {name} line in:\n{stdout}");
-            Assert.IsTrue(Number(m.Groups[1].Value) > 0 && Number(m.Groups[2].Value) is > 0 and < 10, m.Value);
-            bytes[name] = Number(m.Groups[3].Value);
+            Assert.IsTrue(Number(m.Groups[1].Value) > 0 && Number(m.Groups[2].Value) is > 0 and < 10 && Number(m.Groups[3].Value) is > 0 and < 10, m.Value);
+            if (name == "float32") Assert.AreEqual(1.0, Number(m.Groups[3].Value), m.Value);
+            bytes[name] = Number(m.Groups[4].Value);
+            Assert.IsTrue(Number(m.Groups[5].Value) is > 0 and var column && column < bytes[name], m.Value);
         }
         Assert.IsLessThan(bytes["float32"], bytes["float16"], "float16 stores 2 bytes per logit instead of 4");
+        Assert.IsLessThan(bytes["top-5"], bytes["top-5-f16"], "float16 top-5 values");
+        Assert.IsLessThan(bytes["top-5-f16"], bytes["top-5-f16-lse"], "no extras: fewer bytes");
     }
 
     [TestMethod]
