@@ -131,6 +131,21 @@ public sealed class PrecomputeCommandLineTests
     }
 
     [TestMethod]
+    public void CompareOfTopKWithDenseIsInLogProbabilitySpaceOverTheStoredClasses()
+    {
+        // Stored classes (top 3 and the label) have log p = z − lse on both sides; the top-K side's lse is stored as
+        // float32, so the largest difference is the largest |lse − (float)lse| over the rows, worked out here.
+        var z = Tools.Logits(_f32);
+        double expected = z.Max(row => { double m = row.Max(), lse = m + Math.Log(row.Sum(v => Math.Exp(v - m))); return Math.Abs(lse - (float)lse); });
+        var result = ToolRunner.Run("precompute-logits", new[] { "compare", _f32, _top3 });
+        Assert.AreEqual(0, result.Code, result.Stdout + result.Stderr);
+        StringAssert.Contains(result.Stdout, "a top-K cache: compared in log-probability space over the classes both store");
+        var m = Regex.Match(result.Stdout, @"max \|Δ log p\| = ([0-9.E+-]+) .*top-1 disagreements: 0");
+        Assert.IsTrue(m.Success, result.Stdout);
+        Assert.AreEqual(expected, double.Parse(m.Groups[1].Value, CultureInfo.CurrentCulture), 1e-3 * expected + 1e-12, result.Stdout);
+    }
+
+    [TestMethod]
     public void BenchRunsAndPrintsItsRatios()
     {
         var stdout = Tools.Ok("precompute-logits", "bench", "--teacher", Tools.Teacher, "--limit", "256", "--batch", "128", "--threads", "1",
