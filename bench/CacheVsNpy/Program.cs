@@ -60,7 +60,7 @@ try
         }
         bool pass = (abs is null || maxAbs <= abs) && (rel is null || maxRel <= rel);
         ok &= pass;
-        Console.WriteLine($"{name} ({cache.Metadata.Dtype}): {n} rows x {width} values, max |diff| {maxAbs:E2}, max relative {maxRel:E2}" +
+        Console.WriteLine($"{name} ({cache.Metadata.LogitsCodec.Describe(cache.Metadata.Outputs[0])}): {n} rows x {width} values, max |diff| {maxAbs:E2}, max relative {maxRel:E2}" +
             (abs is null && rel is null ? "" : $" -> {(pass ? "ok" : "EXCEEDS")} ({string.Join(", ", new[] { abs is null ? null : $"abs {abs:G3}", rel is null ? null : $"rel {rel:G3}" }.OfType<string>())})"));
     }
     return ok ? 0 : 1;

@@ -30,7 +30,7 @@ long rows = view.RowCount;
 int width = meta.Width, groups;
 long groupRows;
 using (var r = LogitCacheReader.Open(cacheDir)) { groups = r.RowGroupCount; groupRows = Enumerable.Range(0, groups).Max(r.RowGroupRows); }
-Console.WriteLine($"cache {cacheDir}: {rows:N0} rows × {width} logits ({meta.Dtype}), {groups} row groups of ≤ {groupRows:N0} rows; LoadFromLogitCache {load * 1000:F0} ms (opens, checks coverage)");
+Console.WriteLine($"cache {cacheDir}: {rows:N0} rows × {width} logits ({meta.LogitsCodec.Describe(meta.Outputs[0])}), {groups} row groups of ≤ {groupRows:N0} rows; LoadFromLogitCache {load * 1000:F0} ms (opens, checks coverage)");
 
 double ReaderPass(out double sum)
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Distill.Data;
 
@@ -30,8 +31,13 @@ public sealed record TeacherRef(
 /// </summary>
 public sealed record CacheMetadata
 {
-    /// <summary>2: sample ranges, limit and checksums (version 1 caches are refused: recompute them).</summary>
-    public const int CurrentSchemaVersion = 2;
+    /// <summary>
+    /// 3: an encoding per output (codecs), compression, DELTA/BYTE_STREAM_SPLIT pages; 2 (still read): sample ranges,
+    /// limit and checksums, one <c>distill.dtype</c> for the logits column (version 1 caches are refused: recompute them).
+    /// </summary>
+    public const int CurrentSchemaVersion = 3;
+    /// <summary>The oldest version this build reads.</summary>
+    public const int OldestReadableSchemaVersion = 2;
     /// <summary>How several teachers are stored (<see cref="Ensemble"/>, besides "" for one teacher).</summary>
     public static readonly IReadOnlyList<string> EnsembleModes = new[] { "separate", "mean", "mean-prob" };
     public const string Prefix = "distill.";
@@ -39,10 +45,7 @@ public sealed record CacheMetadata
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
     public required string TeacherFile { get; init; }
     public required string TeacherSha256 { get; init; }
-    /// <summary>
-    /// Stored outputs; the first is the distillation target in column <c>logits</c> (encoded per <see cref="Dtype"/>),
-    /// the others are float32 lists in their own columns.
-    /// </summary>
+    /// <summary>Stored outputs; the first is the distillation target in column <c>logits</c>, the others in their own columns.</summary>
     public required IReadOnlyList<CacheOutput> Outputs { get; init; }
     /// <summary>C: the first output's first per-sample axis (its length for [C] logits, channels for dense maps).</summary>
     public required int ClassCount { get; init; }
@@ -63,10 +66,14 @@ public sealed record CacheMetadata
     public required Preprocessing Preprocessing { get; init; }
     public required string InputName { get; init; }
     public string OnnxRuntimeVersion { get; init; } = "";
-    public string Dtype { get; init; } = "float32";
-    /// <summary>K for <c>topk</c> caches, else 0.</summary>
-    public int TopK { get; init; }
-    public CacheEncoding Encoding => Dtype == "topk" ? CacheEncoding.TopKOf(TopK) : Dtype == "float16" ? CacheEncoding.Float16 : CacheEncoding.Float32;
+    /// <summary>How each output is stored, in <see cref="Outputs"/> order; null: every output float32.</summary>
+    public IReadOnlyList<ColumnCodec>? Codecs { get; init; }
+    /// <summary><see cref="Codecs"/>, or float32 for every output when none are given.</summary>
+    public IReadOnlyList<ColumnCodec> ColumnCodecs => Codecs ?? Outputs.Select(_ => (ColumnCodec)Float32Codec.Instance).ToArray();
+    /// <summary>The codec of the <c>logits</c> column.</summary>
+    public ColumnCodec LogitsCodec => ColumnCodecs[0];
+    /// <summary>Page compression of the part files.</summary>
+    public CacheCompression Compression { get; init; }
     public bool HasLabels { get; init; }
     /// <summary>The teacher's class names (from its card), index = class; null when the card lists none.</summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
@@ -119,7 +126,7 @@ public sealed record CacheMetadata
             [Prefix + "schema_version"] = SchemaVersion.ToString(inv),
             [Prefix + "teacher.file"] = TeacherFile,
             [Prefix + "teacher.sha256"] = TeacherSha256,
-            [Prefix + "outputs"] = JsonSerializer.Serialize(Outputs, Json),
+            [Prefix + "outputs"] = OutputsJson(),
             [Prefix + "class_count"] = ClassCount.ToString(inv),
             [Prefix + "dataset.name"] = DatasetName,
             [Prefix + "dataset.split"] = Split,
@@ -131,8 +138,7 @@ public sealed record CacheMetadata
                 Preprocessing.Scale, Preprocessing.Mean, Preprocessing.Std), Json),
             [Prefix + "input_name"] = InputName,
             [Prefix + "onnxruntime.version"] = OnnxRuntimeVersion,
-            [Prefix + "dtype"] = Dtype,
-            [Prefix + "top_k"] = TopK.ToString(inv),
+            [Prefix + "compression"] = Compression.Name(),
             [Prefix + "teachers"] = JsonSerializer.Serialize(AllTeachers, Json),
             [Prefix + "ensemble"] = Ensemble,
             [Prefix + "views"] = Views.ToString(inv),
@@ -152,6 +158,19 @@ public sealed record CacheMetadata
         if (checksums != null) kv[ChecksumsKey] = checksums.ToJson();
         kv[MetadataChecksumKey] = MetadataChecksum(kv);
         return kv;
+    }
+
+    // Each output's entry with its codec's "encoding" (name and parameters).
+    private string OutputsJson()
+    {
+        var array = new JsonArray();
+        foreach (var (o, codec) in Outputs.Zip(ColumnCodecs))
+        {
+            var entry = JsonSerializer.SerializeToNode(o, Json)!.AsObject();
+            entry["encoding"] = codec.ToJson();
+            array.Add(entry);
+        }
+        return array.ToJsonString();
     }
 
     /// <summary>
@@ -185,8 +204,8 @@ public sealed record CacheMetadata
         }
 
         int version = Int("schema_version");
-        if (version < CurrentSchemaVersion)
-            throw new DistillException($"{source}: cache schema version {version} (made before caches recorded their row ranges and checksums); this build reads version {CurrentSchemaVersion}: recompute the cache with precompute-logits --overwrite");
+        if (version < OldestReadableSchemaVersion)
+            throw new DistillException($"{source}: cache schema version {version} (made before caches recorded their row ranges and checksums); this build reads versions {OldestReadableSchemaVersion} to {CurrentSchemaVersion}: recompute the cache with precompute-logits --overwrite");
         if (version > CurrentSchemaVersion)
             throw new DistillException($"{source}: cache schema version {version} is newer than this build reads ({CurrentSchemaVersion}); update the toolkit");
         if (!kv.TryGetValue(MetadataChecksumKey, out var recorded))
@@ -195,12 +214,16 @@ public sealed record CacheMetadata
             throw new DistillException($"{source}: the metadata does not match its checksum ({MetadataChecksumKey}): the file was edited or is corrupt");
         var pre = Parse<PreprocessingJson>("preprocessing");
         int Optional(string key, int fallback) => kv.ContainsKey(Prefix + key) ? Int(key) : fallback;
+        var (outputs, codecs) = version >= 3 ? ParseOutputs(Get("outputs"), source) : LegacyOutputs(Parse<CacheOutput[]>("outputs"), kv, source);
         var meta = new CacheMetadata
         {
             SchemaVersion = version,
             TeacherFile = Get("teacher.file"),
             TeacherSha256 = Get("teacher.sha256"),
-            Outputs = Parse<CacheOutput[]>("outputs"),
+            Outputs = outputs,
+            Codecs = codecs,
+            Compression = version >= 3 ? CacheCompressions.TryParse(Get("compression"))
+                ?? throw new DistillException($"{source}: unknown compression '{Get("compression")}'") : CacheCompression.None,
             Teachers = kv.ContainsKey(Prefix + "teachers") ? Parse<TeacherRef[]>("teachers") : null,
             Ensemble = kv.GetValueOrDefault(Prefix + "ensemble", ""),
             Views = Optional("views", 1),
@@ -216,9 +239,6 @@ public sealed record CacheMetadata
             Preprocessing = new Preprocessing(pre.Scale, pre.Mean, pre.Std),
             InputName = Get("input_name"),
             OnnxRuntimeVersion = kv.GetValueOrDefault(Prefix + "onnxruntime.version", ""),
-            Dtype = Get("dtype") is var dt && dt is "float32" or "float16" or "topk" ? dt
-                : throw new DistillException($"{source}: unknown logits dtype '{kv[Prefix + "dtype"]}'"),
-            TopK = kv.TryGetValue(Prefix + "top_k", out var tk) && int.TryParse(tk, out var k) ? k : 0,
             ClassNames = kv.GetValueOrDefault(Prefix + "classes", "") is { Length: > 0 } ? Parse<string[]>("classes") : null,
             Task = kv.GetValueOrDefault(Prefix + "task", ""),
             Detection = kv.ContainsKey(Prefix + "detection") ? Parse<Dictionary<string, DetectionHead>>("detection") : null,
@@ -237,10 +257,43 @@ public sealed record CacheMetadata
         return meta;
     }
 
+    // Version 3: each output's entry carries its "encoding", parsed by the codec registry.
+    private static (CacheOutput[], ColumnCodec[]) ParseOutputs(string json, string source)
+    {
+        JsonArray array;
+        CacheOutput[] outputs;
+        try
+        {
+            array = JsonNode.Parse(json) as JsonArray ?? throw new JsonException("not a list");
+            outputs = JsonSerializer.Deserialize<CacheOutput[]>(json, Json) ?? throw new JsonException("null");
+            if (outputs.Any(o => o is null || o.Name is null || o.Column is null || o.Shape is null)) throw new JsonException("an output lacks name, column or shape");
+        }
+        catch (JsonException e) { throw new DistillException($"{source}: metadata '{Prefix}outputs' is invalid ({e.Message})"); }
+        var codecs = outputs.Select((o, i) => CodecRegistry.Parse(array[i]?["encoding"] as JsonObject, o.Name, source)).ToArray();
+        return (outputs, codecs);
+    }
+
+    // Version 2: distill.dtype / distill.top_k described the logits column (float32, float16, or top-K with a float64
+    // log-sum-exp and no extras); every other output was float32.
+    private static (CacheOutput[], ColumnCodec[]) LegacyOutputs(CacheOutput[] outputs, IReadOnlyDictionary<string, string> kv, string source)
+    {
+        var dtype = kv.GetValueOrDefault(Prefix + "dtype", "float32");
+        ColumnCodec first = dtype switch
+        {
+            "float32" => Float32Codec.Instance,
+            "float16" => Float16Codec.Instance,
+            "topk" when kv.TryGetValue(Prefix + "top_k", out var tk) && int.TryParse(tk, NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k > 0
+                => new TopKCodec(k, StoredFloat.Float32, TopKExtras.None, doubleLogSumExp: true),
+            _ => throw new DistillException($"{source}: unknown logits dtype '{dtype}' (or top_k missing)"),
+        };
+        return (outputs, outputs.Select((_, i) => i == 0 ? first : Float32Codec.Instance).ToArray());
+    }
+
     // What a reader relies on; a corrupt or hand-edited footer must fail here, not as an index error later.
     private void CheckConsistent(string source)
     {
         if (Outputs.Count == 0) throw new DistillException($"{source}: metadata lists no outputs");
+        if (ColumnCodecs.Count != Outputs.Count) throw new DistillException($"{source}: {Outputs.Count} outputs but {ColumnCodecs.Count} encodings");
         if (Preprocessing.Mean is not { Length: > 0 } || Preprocessing.Std is not { Length: > 0 }
             || Preprocessing.Std.Any(v => v == 0 || !double.IsFinite(v)) || Preprocessing.Mean.Any(v => !double.IsFinite(v)) || !double.IsFinite(Preprocessing.Scale))
             throw new DistillException($"{source}: metadata '{Prefix}preprocessing' is invalid");
@@ -253,6 +306,8 @@ public sealed record CacheMetadata
             if (o.Teacher < -1 || o.Teacher >= AllTeachers.Count)
                 throw new DistillException($"{source}: output '{o.Name}' names teacher {o.Teacher} of {AllTeachers.Count}");
         }
+        foreach (var (o, codec) in Outputs.Zip(ColumnCodecs))
+            if (codec.Problem(o, ClassCount) is { } why) throw new DistillException($"{source}: {why}");
         if (Outputs[0].Column != "logits") throw new DistillException($"{source}: the first output is not stored in 'logits'");
         if (ClassCount != Outputs[0].Shape[0]) throw new DistillException($"{source}: class count {ClassCount} disagrees with output shape [{string.Join(",", Outputs[0].Shape)}]");
         if (ClassNames is not null && IsClassifier && ClassNames.Count != ClassCount)
@@ -295,8 +350,9 @@ public sealed record CacheMetadata
         yield return Same("sample shape", $"[{string.Join(",", SampleShape)}]");
         yield return Same("preprocessing", JsonSerializer.Serialize(new PreprocessingJson(Preprocessing.Scale, Preprocessing.Mean, Preprocessing.Std), Json));
         yield return Same("input", InputName);
-        yield return Same("dtype", Dtype);
-        yield return Same("top-k", TopK.ToString(inv));
+        yield return Same("schema version", SchemaVersion.ToString(inv));
+        yield return Same("encoding", string.Join(", ", Outputs.Zip(ColumnCodecs).Select(p => $"{p.First.Column} {p.Second.Describe(p.First)}")));
+        yield return Same("compression", Compression.Name());
         yield return Same("views", Views.ToString(inv));
         yield return Same("augment", Augment == "" ? "none" : Augment);
         yield return Same("augment seed", AugmentSeed.ToString(inv));

@@ -1,8 +1,10 @@
+using Distill.Data;
+using Parquet;
 using Parquet.Schema;
 
 namespace Distill.Cache;
 
-/// <summary>The Parquet schema of a part file (docs/cache-format.md).</summary>
+/// <summary>The Parquet schema of a part file (docs/cache-format.md): the row columns, then each output's codec fields.</summary>
 public static class CacheSchema
 {
     public const string IndexColumn = "index";
@@ -12,12 +14,10 @@ public static class CacheSchema
     public const string CropXColumn = "aug_crop_x";
     public const string CropYColumn = "aug_crop_y";
     public const string FlipColumn = "aug_flip";
-    public const string TopIndexColumn = "topk_index";
-    public const string TopLogitsColumn = "topk_logits";
-    public const string LogSumExpColumn = "logsumexp";
-    /// <summary>Names an extra output column may not take.</summary>
-    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>
-        { IndexColumn, LabelColumn, LogitsColumn, ViewColumn, CropXColumn, CropYColumn, FlipColumn, TopIndexColumn, TopLogitsColumn, LogSumExpColumn };
+    /// <summary>Names an extra output column may not take: the row columns and the logits column's fields in every encoding.</summary>
+    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(
+        new[] { IndexColumn, LabelColumn, LogitsColumn, ViewColumn, CropXColumn, CropYColumn, FlipColumn }
+            .Concat(new TopKCodec(1).Fields(new CacheOutput(LogitsColumn, LogitsColumn, new[] { 1 })).Select(f => f.Name)));
     public const string PartPattern = "part-*.parquet";
     public const string TempSuffix = ".tmp";
 
@@ -29,26 +29,33 @@ public static class CacheSchema
     public static DataField<int> CropX { get; } = new(CropXColumn);
     public static DataField<int> CropY { get; } = new(CropYColumn);
     public static DataField<int> Flip { get; } = new(FlipColumn);
-    public static DataField<byte[]> HalfLogits { get; } = new(LogitsColumn);
-    public static DataField<double> LogSumExp { get; } = new(LogSumExpColumn);
-    public static ListField TopIndex() => new(TopIndexColumn, new DataField<int>("element"));
-    public static ListField TopLogits() => new(TopLogitsColumn, new DataField<float>("element"));
 
-    // Standard 3-level LIST<FLOAT> (element "element"), which DuckDB, pyarrow and Spark read as an array.
-    public static ListField Logits(string column = LogitsColumn) => new(column, new DataField<float>("element"));
+    /// <summary>A standard 3-level LIST&lt;FLOAT&gt; (element "element"), which DuckDB, pyarrow and Spark read as an array.</summary>
+    public static ListField FloatList(string column) => new(column, new DataField<float>("element"));
 
-    /// <summary>The schema of a part file described by <paramref name="m"/>.</summary>
+    /// <summary>The schema of a part file described by <paramref name="m"/>; two fields of one name are one line.</summary>
     public static ParquetSchema Create(CacheMetadata m)
     {
         var fields = new List<Field> { Index };
         if (m.HasLabels) fields.Add(Label);
         if (m.HasViews) { fields.Add(View); fields.Add(CropX); fields.Add(CropY); fields.Add(Flip); }
-        var encoding = m.Encoding;
-        if (encoding.IsTopK) { fields.Add(TopIndex()); fields.Add(TopLogits()); fields.Add(LogSumExp); }
-        else if (encoding.Dtype == "float16") fields.Add(HalfLogits);
-        else fields.Add(Logits());
-        foreach (var extra in m.Outputs.Skip(1)) fields.Add(Logits(extra.Column));
+        foreach (var (o, codec) in m.Outputs.Zip(m.ColumnCodecs)) fields.AddRange(codec.Fields(o));
+        if (fields.GroupBy(f => f.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new DistillException($"two stored fields would be named '{twice.Key}': rename an --output");
         return new ParquetSchema(fields);
+    }
+
+    /// <summary>
+    /// Writer options for <paramref name="m"/>'s files: its compression at an explicit level, DELTA_BINARY_PACKED for the
+    /// row columns (consecutive indices cost about nothing, labels and views a few bits), and each codec's own choices.
+    /// </summary>
+    public static ParquetOptions Options(CacheMetadata m)
+    {
+        var options = m.Compression.Options();
+        foreach (var f in new DataField[] { Index, Label, View, CropX, CropY, Flip })
+            options.ColumnEncodingHints[f.Path.ToString()] = EncodingHint.DeltaBinaryPacked;
+        foreach (var (o, codec) in m.Outputs.Zip(m.ColumnCodecs)) codec.AddEncodingHints(o, options, m.Compression != CacheCompression.None);
+        return options;
     }
 
     /// <summary>A Parquet-friendly column name for an extra output (letters, digits, '_'), never a reserved one.</summary>

@@ -16,29 +16,32 @@ public sealed class LogitBatch
     /// <summary>True labels, or null when the dataset has none.</summary>
     public int[]? Labels { get; init; }
     /// <summary>
-    /// Row-major Rows × Width values. For a top-k cache these are log-probabilities: exact for the stored classes,
-    /// and the tail mass spread evenly over the other classes (the FKD/ReLabel convention); softmax of a row gives
-    /// that distribution back.
+    /// Row-major Rows × Width values of the <c>logits</c> column, float32. For a float16 column these are the stored values
+    /// widened; for a top-K column its dense reconstruction (<see cref="TopKCodec.Reconstruct"/>): stored classes keep
+    /// their logits, the tail shares the remaining mass evenly, so softmax of a row is exact at T = 1 for stored classes.
     /// </summary>
     public required float[] Logits { get; init; }
-    /// <summary>K for a top-k cache, else 0.</summary>
-    public int TopK { get; init; }
-    /// <summary>Rows × K stored class indices (descending logit), top-k caches only.</summary>
-    public int[]? TopIndex { get; init; }
-    /// <summary>Rows × K stored logits, top-k caches only.</summary>
-    public float[]? TopLogits { get; init; }
-    /// <summary>Log-sum-exp of each row's full logit vector, top-k caches only.</summary>
-    public double[]? LogSumExp { get; init; }
+    /// <summary>
+    /// Per column (<c>logits</c>, then <see cref="Extra"/>'s): the rows as their encoding stores them when read from a
+    /// cache and the dense view does not carry all of it (top-K: <see cref="TopKRows"/>), else null. Empty for fresh rows.
+    /// </summary>
+    public IReadOnlyList<EncodedRows?> Encoded { get; init; } = Array.Empty<EncodedRows?>();
     /// <summary>Augmentation view per row, or null when views are not cached.</summary>
     public int[]? Views { get; init; }
     /// <summary>Per row: the crop offsets and the horizontal flip (0/1) the view was made with (see Distill.Data.Augmentation).</summary>
     public int[]? CropX { get; init; }
     public int[]? CropY { get; init; }
     public int[]? Flip { get; init; }
-    /// <summary>The other stored outputs, in <see cref="CacheMetadata.Outputs"/> order after the first (row-major, float32).</summary>
+    /// <summary>The other stored outputs, in <see cref="CacheMetadata.Outputs"/> order after the first (row-major, float32 as <see cref="Logits"/>).</summary>
     public IReadOnlyList<float[]> Extra { get; init; } = Array.Empty<float[]>();
 
     public ReadOnlySpan<float> RowLogits(int row) => Logits.AsSpan(row * Width, Width);
+
+    /// <summary>Column <paramref name="j"/>'s dense values: 0 is <see cref="Logits"/>, j &gt; 0 is Extra[j − 1].</summary>
+    public float[] Column(int j) => j == 0 ? Logits : Extra[j - 1];
+
+    /// <summary>Column <paramref name="j"/> as stored (null for fresh rows or dense encodings).</summary>
+    public EncodedRows? EncodedColumn(int j) => j < Encoded.Count ? Encoded[j] : null;
 
     /// <summary>Top-1 class of row <paramref name="row"/>.</summary>
     public int RowArgMax(int row) => ArgMax(RowLogits(row));

@@ -16,8 +16,7 @@ namespace Distill.Cache;
 public sealed class LogitCacheReader : IDisposable
 {
     private sealed record Part(string Path, FileStream Stream, ParquetReader Reader, CacheMetadata Metadata,
-        RowGroupChecksums Checksums, DataField Index, DataField? Label, DataField? Logits, DataField? Half,
-        DataField? TopIndex, DataField? TopLogits, DataField? LogSumExp, DataField[]? ViewFields, DataField[] Extra,
+        RowGroupChecksums Checksums, DataField Index, DataField? Label, DataField[]? ViewFields, ColumnDecoder[] Columns,
         SemaphoreSlim Gate);
 
     private readonly List<Part> _parts;
@@ -211,44 +210,21 @@ public sealed class LogitCacheReader : IDisposable
             reader = ParseGuard.Run(() => ParquetReader.CreateAsync(footerStream, null, leaveStreamOpen: true, ct),
                 TimeSpan.FromSeconds(5), file);
             var meta = CacheMetadata.FromKeyValues(reader.CustomMetadata, file);
-            var fields = reader.Schema.Fields;
-            DataField? Scalar(string name, Type type) =>
-                fields.FirstOrDefault(f => f.Name == name) is DataField d && d.ClrType == type && !d.IsArray ? d : null;
-            DataField? List(string name, Type type) =>
-                fields.FirstOrDefault(f => f.Name == name) is ListField { Item: DataField item } && item.ClrType == type ? item : null;
-            DataField Need(DataField? f, string what) => f ?? throw new DistillException($"{file}: wrong schema (no {what})");
-            var index = Need(Scalar(CacheSchema.IndexColumn, typeof(long)), "INT64 column 'index'");
-            DataField? logits = null, half = null, topIndex = null, topLogits = null, lse = null;
-            switch (meta.Dtype)
-            {
-                case "float16":
-                    half = fields.FirstOrDefault(f => f.Name == CacheSchema.LogitsColumn) is DataField h && !h.IsArray
-                        && (h.ClrType == typeof(byte[]) || h.ClrType == typeof(ReadOnlyMemory<byte>)) ? h
-                        : throw new DistillException($"{file}: wrong schema (no BYTE_ARRAY column 'logits')");
-                    break;
-                case "topk":
-                    topIndex = Need(List(CacheSchema.TopIndexColumn, typeof(int)), "LIST<INT32> column 'topk_index'");
-                    topLogits = Need(List(CacheSchema.TopLogitsColumn, typeof(float)), "LIST<FLOAT> column 'topk_logits'");
-                    lse = Need(Scalar(CacheSchema.LogSumExpColumn, typeof(double)), "DOUBLE column 'logsumexp'");
-                    if (meta.TopK <= 0 || meta.TopK > meta.ClassCount) throw new DistillException($"{file}: invalid top_k {meta.TopK}");
-                    break;
-                default: logits = Need(List(CacheSchema.LogitsColumn, typeof(float)), "LIST<FLOAT> column 'logits'"); break;
-            }
+            var schema = reader.Schema;
             if (meta.ClassCount <= 0) throw new DistillException($"{file}: invalid class count {meta.ClassCount}");
-            if (meta.Encoding.IsTopK && !meta.IsClassifier) throw new DistillException($"{file}: a top-k cache of a dense output");
+            var index = ColumnReadContext.Scalar(schema, CacheSchema.IndexColumn, typeof(long), "INT64", file);
             DataField[]? views = meta.HasViews
                 ? new[] { CacheSchema.ViewColumn, CacheSchema.CropXColumn, CacheSchema.CropYColumn, CacheSchema.FlipColumn }
-                    .Select(c => Need(Scalar(c, typeof(int)), $"INT32 column '{c}'")).ToArray()
+                    .Select(c => ColumnReadContext.Scalar(schema, c, typeof(int), "INT32", file)).ToArray()
                 : null;
-            var extra = meta.Outputs.Skip(1).Select(o => Need(List(o.Column, typeof(float)), $"LIST<FLOAT> column '{o.Column}'")).ToArray();
-            DataField? label = meta.HasLabels ? Need(Scalar(CacheSchema.LabelColumn, typeof(int)), "INT32 column 'label'") : null;
+            DataField? label = meta.HasLabels ? ColumnReadContext.Scalar(schema, CacheSchema.LabelColumn, typeof(int), "INT32", file) : null;
+            var columns = meta.Outputs.Zip(meta.ColumnCodecs).Select(p => p.Second.CreateDecoder(p.First, schema, meta.HasLabels, meta.ClassCount, file)).ToArray();
             var checksums = reader.CustomMetadata.TryGetValue(CacheMetadata.ChecksumsKey, out var json)
                 ? RowGroupChecksums.Parse(json, file)
                 : throw new DistillException($"{file}: not a logits cache (metadata '{CacheMetadata.ChecksumsKey}' missing)");
             // Every column handed out is checksummed, and nothing else is claimed to be.
             var read = new[] { index, label }.Concat(views ?? Array.Empty<DataField>()).OfType<DataField>().Select(f => f.Name)
-                .Concat(topIndex == null ? new[] { CacheSchema.LogitsColumn } : new[] { CacheSchema.TopIndexColumn, CacheSchema.TopLogitsColumn, CacheSchema.LogSumExpColumn })
-                .Concat(meta.Outputs.Skip(1).Select(o => o.Column)).ToHashSet();
+                .Concat(meta.Outputs.Zip(meta.ColumnCodecs).SelectMany(p => p.Second.Fields(p.First)).Select(f => f.Name)).ToHashSet();
             if (!read.SetEquals(checksums.Columns))
                 throw new DistillException($"{file}: metadata '{CacheMetadata.ChecksumsKey}' covers columns [{string.Join(", ", checksums.Columns)}], the file holds [{string.Join(", ", read)}]");
             if (checksums.Count != reader.RowGroupCount)
@@ -265,8 +241,7 @@ public sealed class LogitCacheReader : IDisposable
             var (firstRow, endRow) = meta.RowRange;
             if (!segment && fileRows != endRow - firstRow)
                 throw new DistillException($"{file}: holds {fileRows} rows, but shard {meta.Shard} of {meta.TotalSamples} samples × {meta.Views} views is {endRow - firstRow} rows");
-            return new Part(file, stream, reader, meta, checksums, index, label, logits, half, topIndex, topLogits, lse,
-                views, extra, new SemaphoreSlim(1));
+            return new Part(file, stream, reader, meta, checksums, index, label, views, columns, new SemaphoreSlim(1));
         }
         catch (Exception e)
         {
@@ -290,82 +265,39 @@ public sealed class LogitCacheReader : IDisposable
         await part.Gate.WaitAsync(ct);
         try
         {
-            long values = (long)rows * (w + Metadata.Outputs.Skip(1).Sum(o => (long)o.Width));
-            if (values > 1L << 28)
-                throw new DistillException($"{part.Path}: row group {g} claims {rows} rows × {values / Math.Max(rows, 1)} values (corrupt?)");
+            long count = (long)rows * Metadata.Outputs.Sum(o => (long)o.Width);
+            if (count > 1L << 28)
+                throw new DistillException($"{part.Path}: row group {g} claims {rows} rows × {count / Math.Max(rows, 1)} values (corrupt?)");
             using var rg = part.Reader.OpenRowGroupReader(g);
+            var r = new ColumnReadContext(rg, crc, part.Path, g);
             var index = new long[rows];
-            await ReadScalarsAsync(rg, part.Index, index, crc, ct);
+            await r.ReadScalarsAsync(part.Index, index, ct);
             int[]? labels = null;
-            if (part.Label != null) await ReadScalarsAsync(rg, part.Label, labels = new int[rows], crc, ct);
+            if (part.Label != null) await r.ReadScalarsAsync(part.Label, labels = new int[rows], ct);
             var viewColumns = new int[part.ViewFields?.Length ?? 0][];
             for (int v = 0; v < viewColumns.Length; v++)
-                await ReadScalarsAsync(rg, part.ViewFields![v], viewColumns[v] = new int[rows], crc, ct);
-            var logits = new float[(long)rows * w];
-            int k = 0;
-            int[]? topIndex = null;
-            float[]? topLogits = null;
-            double[]? lse = null;
-            if (part.Logits != null)
-                // Every row holds exactly C logits, so the list's values are one contiguous row-major block.
-                await ReadFullListsAsync(rg, part.Logits, CacheSchema.LogitsColumn, logits, w, part.Path, g, crc, ct);
-            else if (part.Half != null)
-            {
-                var bytes = new byte[rows][];
-                await rg.ReadAsync(part.Half, bytes, null, ct);
-                // The rows end to end, as stored: what the checksum covers, and what is widened in one pass.
-                var stored = new byte[(long)rows * 2 * w];
-                for (int r = 0; r < rows; r++)
-                {
-                    if (bytes[r] is not { } b || b.Length != 2 * w)
-                        throw new DistillException($"{part.Path}: row group {g} row {r} does not hold {w} float16 logits");
-                    b.CopyTo(stored, (long)r * 2 * w);
-                }
-                if (crc != null) crc[part.Half.Name] = RowGroupChecksums.Of(stored, stored.Length);
-                // Little-endian binary16, as on every machine .NET runs on (RowGroupChecksums relies on it too).
-                var halves = MemoryMarshal.Cast<byte, Half>(stored);
-                for (int i = 0; i < halves.Length; i++) logits[i] = (float)halves[i];
-            }
-            else
-            {
-                k = part.Metadata.TopK;
-                topIndex = new int[rows * k];
-                topLogits = new float[rows * k];
-                lse = new double[rows];
-                await ReadFullListsAsync(rg, part.TopIndex!, CacheSchema.TopIndexColumn, topIndex, k, part.Path, g, crc, ct);
-                await ReadFullListsAsync(rg, part.TopLogits!, CacheSchema.TopLogitsColumn, topLogits, k, part.Path, g, crc, ct);
-                await ReadScalarsAsync(rg, part.LogSumExp!, lse, crc, ct);
-            }
-            var extra = new float[part.Extra.Length][];
-            for (int j = 0; j < extra.Length; j++)
-            {
-                var o = Metadata.Outputs[j + 1];
-                await ReadFullListsAsync(rg, part.Extra[j], o.Column, extra[j] = new float[(long)rows * o.Width], o.Width, part.Path, g, crc, ct);
-            }
+                await r.ReadScalarsAsync(part.ViewFields![v], viewColumns[v] = new int[rows], ct);
+            var decode = new Func<(float[] Values, EncodedRows? Stored)>[part.Columns.Length];
+            for (int j = 0; j < decode.Length; j++) decode[j] = await part.Columns[j].ReadAsync(r, rows, labels, ct);
             // The checksums first: a mismatch is corruption, whatever the values would say.
             if (crc != null) part.Checksums.Verify(g, crc, part.Path);
             CheckRowNumbers(index, viewColumns.ElementAtOrDefault(0), firstRow, part.Path, g);
-            if (topIndex != null)
-                for (int r = 0; r < rows; r++)
-                {
-                    for (int j = 0; j < k; j++)
-                        if ((uint)topIndex[r * k + j] >= (uint)c)
-                            throw new DistillException($"{part.Path}: row group {g} holds class {topIndex[r * k + j]} outside [0, {c})");
-                    TopK.Complete(topIndex.AsSpan(r * k, k), topLogits.AsSpan(r * k, k), lse![r], logits.AsSpan(r * c, c));
-                }
-            CheckFinite(logits, w, "logits", index, part.Path, g);
-            for (int j = 0; j < extra.Length; j++)
-                CheckFinite(extra[j], Metadata.Outputs[j + 1].Width, $"'{Metadata.Outputs[j + 1].Column}' values", index, part.Path, g);
+            // Labels before the columns' own checks: a top-K column's label logit belongs to the row's label.
             if (labels != null)
                 foreach (var y in labels)
-                    if ((uint)y >= (uint)c) throw new DistillException($"{part.Path}: row group {g} holds label {y} outside [0, {c})");
+                    if ((uint)y >= (uint)c) throw r.Corrupt($"holds label {y} outside [0, {c})");
+            var values = new float[decode.Length][];
+            var encoded = new EncodedRows?[decode.Length];
+            for (int j = 0; j < decode.Length; j++) (values[j], encoded[j]) = decode[j]();
+            for (int j = 0; j < values.Length; j++)
+                r.CheckFinite(values[j], Metadata.Outputs[j].Width, Metadata.Outputs[j].Column, index);
             if (viewColumns.Length > 0) CheckViews(viewColumns[0], Metadata.Views, part.Path, g);
             return new LogitBatch
             {
-                Rows = rows, ClassCount = c, Width = w, Index = index, Labels = labels, Logits = logits,
+                Rows = rows, ClassCount = c, Width = w, Index = index, Labels = labels, Logits = values[0],
                 Views = viewColumns.ElementAtOrDefault(0), CropX = viewColumns.ElementAtOrDefault(1),
                 CropY = viewColumns.ElementAtOrDefault(2), Flip = viewColumns.ElementAtOrDefault(3),
-                TopK = k, TopIndex = topIndex, TopLogits = topLogits, LogSumExp = lse, Extra = extra,
+                Extra = values.Skip(1).ToArray(), Encoded = encoded,
             };
         }
         catch (Exception e) when (e is not DistillException and not OperationCanceledException)
@@ -416,45 +348,10 @@ public sealed class LogitCacheReader : IDisposable
             throw new DistillException($"cache {Directory} has {m.ClassCount} classes but {dataset.Name} has labels up to {k - 1}");
     }
 
-    private static void CheckFinite(float[] values, int width, string what, long[] index, string path, int group)
-    {
-        for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i]))
-                throw new DistillException(
-                    $"{path}: row group {group} holds {(float.IsNaN(values[i]) ? "NaN" : "infinite")} {what} for sample {index[i / width]} ({(what == "logits" ? "class" : "value")} {i % width})");
-    }
-
     private static void CheckViews(int[] views, int count, string path, int group)
     {
         foreach (var v in views)
             if ((uint)v >= (uint)count) throw new DistillException($"{path}: row group {group} holds view {v} outside [0, {count})");
-    }
-
-    private static async Task ReadScalarsAsync<T>(ParquetRowGroupReader rg, DataField field, T[] values,
-        Dictionary<string, uint>? crc, CancellationToken ct) where T : unmanaged
-    {
-        await rg.ReadRawAsync<T>(field, values, null, null, ct);
-        if (crc != null) crc[field.Name] = RowGroupChecksums.Of(values, values.Length);
-    }
-
-    // `field` is the list's element; `column` the list column's name (what its checksum is recorded under).
-    private static async Task ReadFullListsAsync<T>(ParquetRowGroupReader rg, DataField field, string column, T[] values,
-        int width, string path, int group, Dictionary<string, uint>? crc, CancellationToken ct) where T : unmanaged
-    {
-        var levels = new int[values.Length];
-        var repetitions = new int[values.Length];
-        await rg.ReadRawAsync<T>(field, values, levels, repetitions, ct);
-        if (!WholeRows(levels, repetitions, width))
-            throw new DistillException($"{path}: row group {group} does not hold {width} values in every row of '{column}'");
-        if (crc != null) crc[column] = RowGroupChecksums.Of(values, values.Length);
-    }
-
-    // Rows must be full lists: every value defined, a new row exactly every C values.
-    private static bool WholeRows(int[] definition, int[] repetition, int c)
-    {
-        for (int i = 0; i < definition.Length; i++)
-            if (definition[i] != 2 || repetition[i] != (i % c == 0 ? 0 : 1)) return false;
-        return true;
     }
 
     private static void Close(ParquetReader reader) => reader.DisposeAsync().AsTask().GetAwaiter().GetResult();

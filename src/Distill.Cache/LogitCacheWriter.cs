@@ -18,20 +18,14 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     private readonly ParquetWriter _writer;
     private readonly ParquetSchema _schema;
     private readonly CacheMetadata _metadata;
-    private readonly CacheEncoding _encoding;
-    private readonly int _width, _k, _rowGroupSize;
-    private readonly int[] _extraWidth;
-    // One row group being filled.
+    private readonly int _rowGroupSize;
+    private readonly int[] _widths;
+    // One row group being filled: the row columns here, each output's values in its codec's encoder.
     private readonly long[] _index;
     private readonly int[]? _labels, _views, _cropX, _cropY, _flip;
-    private readonly float[] _logits;
-    private readonly float[][] _extra;
-    private readonly int[] _topIndex;
-    private readonly float[] _topLogits;
-    private readonly double[] _lse;
+    private readonly ColumnEncoder[] _encoders;
     private readonly Dictionary<int, (int[] Definition, int[] Repetition)> _levels = new();
     private readonly RowGroupChecksums _checksums;
-    private readonly Dictionary<string, uint> _groupCrc = new();
     private readonly long _firstRow, _endRow;
     private int _buffered;
     private bool _completed, _disposed;
@@ -52,18 +46,11 @@ public sealed class LogitCacheWriter : IAsyncDisposable
         _stream = stream; _writer = writer; _schema = schema; _metadata = metadata; _rowGroupSize = rowGroupSize;
         (_firstRow, _endRow) = rows;
         _checksums = new RowGroupChecksums(schema.Fields.Select(f => f.Name).ToArray());
-        _encoding = metadata.Encoding;
-        _width = metadata.Width;
-        _k = _encoding.IsTopK ? _encoding.TopK : 0;
+        _widths = metadata.Outputs.Select(o => o.Width).ToArray();
         _index = new long[rowGroupSize];
         _labels = metadata.HasLabels ? new int[rowGroupSize] : null;
         if (metadata.HasViews) { _views = new int[rowGroupSize]; _cropX = new int[rowGroupSize]; _cropY = new int[rowGroupSize]; _flip = new int[rowGroupSize]; }
-        _logits = new float[(long)rowGroupSize * _width];
-        _extraWidth = metadata.Outputs.Skip(1).Select(o => o.Width).ToArray();
-        _extra = _extraWidth.Select(w => new float[(long)rowGroupSize * w]).ToArray();
-        _topIndex = new int[rowGroupSize * _k];
-        _topLogits = new float[rowGroupSize * _k];
-        _lse = new double[_k > 0 ? rowGroupSize : 0];
+        _encoders = metadata.Outputs.Zip(metadata.ColumnCodecs).Select(p => p.Second.CreateEncoder(p.First, schema, rowGroupSize, metadata.HasLabels)).ToArray();
         TempPath = tempPath; FinalPath = finalPath;
     }
 
@@ -81,8 +68,10 @@ public sealed class LogitCacheWriter : IAsyncDisposable
         if (range.First < metadata.RowRange.First || range.End > metadata.RowRange.End || range.End < range.First)
             throw new ArgumentException($"rows {range.First}..{range.End} are outside the part's {metadata.RowRange.First}..{metadata.RowRange.End}");
         if (metadata.ClassCount <= 0) throw new DistillException("class count must be positive");
-        if (metadata.Encoding.TopK > metadata.ClassCount) throw new DistillException($"--top-k {metadata.Encoding.TopK} exceeds the {metadata.ClassCount} classes");
-        if (metadata.Encoding.IsTopK && !metadata.IsClassifier) throw new DistillException("--top-k needs class logits [N, C], not a dense output");
+        if (metadata.ColumnCodecs.Count != metadata.Outputs.Count) throw new ArgumentException("one codec per output");
+        foreach (var (o, codec) in metadata.Outputs.Zip(metadata.ColumnCodecs))
+            if (codec.Problem(o, metadata.ClassCount) is { } why) throw new DistillException(why);
+        var schema = CacheSchema.Create(metadata);
         var finalPath = Path.Combine(directory, fileName ?? CacheSchema.PartName(part));
         if (File.Exists(finalPath) && !overwrite)
             throw new DistillException($"{directory} already holds a cache (pass --overwrite to replace it)");
@@ -97,14 +86,7 @@ public sealed class LogitCacheWriter : IAsyncDisposable
         { throw new DistillException($"cannot write to {directory}: {e.Message}", e); }
         try
         {
-            var schema = CacheSchema.Create(metadata);
-            // Logits do not compress (see docs/cache-format.md); never rely on Parquet.Net's default level.
-            var options = new ParquetOptions
-            {
-                CompressionMethod = CompressionMethod.None,
-                CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
-            };
-            var writer = await ParquetWriter.CreateAsync(schema, stream, options, false, ct);
+            var writer = await ParquetWriter.CreateAsync(schema, stream, CacheSchema.Options(metadata), false, ct);
             return new LogitCacheWriter(stream, writer, schema, metadata, rowGroupSize, tempPath, finalPath, range);
         }
         catch
@@ -120,33 +102,33 @@ public sealed class LogitCacheWriter : IAsyncDisposable
         CancellationToken ct = default)
     {
         int rows = index.Length;
-        if (logits.Length != (long)rows * _width)
-            throw new ArgumentException($"expected {rows * _width} logits for {rows} rows, got {logits.Length}");
+        if (logits.Length != (long)rows * _widths[0])
+            throw new ArgumentException($"expected {rows * _widths[0]} logits for {rows} rows, got {logits.Length}");
         if (_labels != null && labels.Length != rows) throw new ArgumentException("labels length differs from rows");
-        if (_extra.Length > 0 || _views != null) throw new ArgumentException("this cache has more columns; write a LogitBatch");
+        if (_widths.Length > 1 || _views != null) throw new ArgumentException("this cache has more columns; write a LogitBatch");
         return WriteAsync(new LogitBatch
         {
-            Rows = rows, ClassCount = _metadata.ClassCount, Width = _width, Index = index.ToArray(),
+            Rows = rows, ClassCount = _metadata.ClassCount, Width = _widths[0], Index = index.ToArray(),
             Labels = _labels != null ? labels.ToArray() : null, Logits = logits.ToArray(),
         }, ct);
     }
 
     /// <summary>
     /// Appends the first <c>b.Rows</c> rows of <paramref name="b"/>, which must be the next rows of the range in order.
-    /// A batch read from a top-k cache of the same K keeps its stored top-k exactly; otherwise its dense
-    /// <c>Logits</c> are encoded.
+    /// Each column is encoded by its codec from the dense values, or, for rows read from a cache of the same encoding
+    /// (<see cref="LogitBatch.Encoded"/>), stored as they were.
     /// </summary>
     public async Task WriteAsync(LogitBatch b, CancellationToken ct = default)
     {
         ObjectDisposedException.ThrowIf(_disposed || _completed, this);
         int rows = b.Rows;
-        if (b.Width != _width) throw new ArgumentException($"batch rows hold {b.Width} values, the cache {_width}");
-        if (b.Logits.Length < (long)rows * _width || b.Index.Length < rows) throw new ArgumentException("batch arrays are shorter than its rows");
+        if (b.Width != _widths[0]) throw new ArgumentException($"batch rows hold {b.Width} values, the cache {_widths[0]}");
+        if (b.Index.Length < rows) throw new ArgumentException("batch arrays are shorter than its rows");
         if (_labels != null && (b.Labels == null || b.Labels.Length < rows)) throw new ArgumentException("labels missing");
         if (_views != null && (b.Views == null || b.CropX == null || b.CropY == null || b.Flip == null)) throw new ArgumentException("view columns missing");
-        if (b.Extra.Count != _extra.Length) throw new ArgumentException($"batch has {b.Extra.Count} extra outputs, the cache {_extra.Length}");
-        bool storedTopK = _k > 0 && b.TopK == _k;
-        if (b.TopK > 0 && !storedTopK) throw new ArgumentException($"batch has top-{b.TopK}, cache top-{_k}");
+        if (b.Extra.Count != _widths.Length - 1) throw new ArgumentException($"batch has {b.Extra.Count} extra outputs, the cache {_widths.Length - 1}");
+        for (int j = 0; j < _widths.Length; j++)
+            if (b.Column(j).Length < (long)rows * _widths[j]) throw new ArgumentException($"column {j} holds fewer than {rows} rows");
         long next = NextRow;
         for (int r = 0; r < rows; r++, next++)
             if (b.Index[r] * _metadata.Views + (b.Views?[r] ?? 0) != next)
@@ -164,21 +146,9 @@ public sealed class LogitCacheWriter : IAsyncDisposable
                 b.CropY.AsSpan(done, n).CopyTo(_cropY.AsSpan(at));
                 b.Flip.AsSpan(done, n).CopyTo(_flip.AsSpan(at));
             }
-            for (int j = 0; j < _extra.Length; j++)
-                b.Extra[j].AsSpan(done * _extraWidth[j], n * _extraWidth[j]).CopyTo(_extra[j].AsSpan(at * _extraWidth[j]));
-            if (storedTopK)
-            {
-                b.TopIndex.AsSpan(done * _k, n * _k).CopyTo(_topIndex.AsSpan(at * _k));
-                b.TopLogits.AsSpan(done * _k, n * _k).CopyTo(_topLogits.AsSpan(at * _k));
-                b.LogSumExp.AsSpan(done, n).CopyTo(_lse.AsSpan(at));
-            }
-            else
-            {
-                b.Logits.AsSpan(done * _width, n * _width).CopyTo(_logits.AsSpan(at * _width));
-                if (_k > 0)
-                    for (int r = at; r < at + n; r++)
-                        TopK.Select(_logits.AsSpan(r * _width, _width), _topIndex.AsSpan(r * _k, _k), _topLogits.AsSpan(r * _k, _k), out _lse[r]);
-            }
+            var labels = b.Labels is null ? ReadOnlySpan<int>.Empty : b.Labels.AsSpan(done, n);
+            for (int j = 0; j < _encoders.Length; j++)
+                _encoders[j].Add(at, n, b.Column(j).AsSpan(done * _widths[j], n * _widths[j]), labels, b.EncodedColumn(j), done);
             _buffered += n; done += n;
             if (_buffered == _rowGroupSize) await FlushRowGroupAsync(ct);
         }
@@ -188,72 +158,26 @@ public sealed class LogitCacheWriter : IAsyncDisposable
     {
         if (_buffered == 0) return;
         int n = _buffered;
-        var crc = _groupCrc;
-        crc.Clear();
+        Dictionary<string, uint> crc;
         using (var rg = _writer.CreateRowGroup())
         {
-            await WriteScalarsAsync(rg, CacheSchema.Index, _index, n, ct);
-            if (_labels != null) await WriteScalarsAsync(rg, CacheSchema.Label, _labels, n, ct);
+            var w = new ColumnWriteContext(rg, _schema, _rowGroupSize, _levels);
+            await w.WriteScalarsAsync(CacheSchema.IndexColumn, _index, n, ct);
+            if (_labels != null) await w.WriteScalarsAsync(CacheSchema.LabelColumn, _labels, n, ct);
             if (_views != null)
             {
-                await WriteScalarsAsync(rg, CacheSchema.View, _views, n, ct);
-                await WriteScalarsAsync(rg, CacheSchema.CropX, _cropX!, n, ct);
-                await WriteScalarsAsync(rg, CacheSchema.CropY, _cropY!, n, ct);
-                await WriteScalarsAsync(rg, CacheSchema.Flip, _flip!, n, ct);
+                await w.WriteScalarsAsync(CacheSchema.ViewColumn, _views, n, ct);
+                await w.WriteScalarsAsync(CacheSchema.CropXColumn, _cropX!, n, ct);
+                await w.WriteScalarsAsync(CacheSchema.CropYColumn, _cropY!, n, ct);
+                await w.WriteScalarsAsync(CacheSchema.FlipColumn, _flip!, n, ct);
             }
-            if (_k > 0)
-            {
-                await WriteListsAsync(rg, CacheSchema.TopIndexColumn, _topIndex, n, _k, ct);
-                await WriteListsAsync(rg, CacheSchema.TopLogitsColumn, _topLogits, n, _k, ct);
-                await WriteScalarsAsync(rg, CacheSchema.LogSumExp, _lse, n, ct);
-            }
-            else if (_encoding.Dtype == "float16")
-            {
-                var rows = new byte[n][];
-                for (int r = 0; r < n; r++)
-                {
-                    var bytes = rows[r] = new byte[2 * _width];
-                    for (int c = 0; c < _width; c++)
-                        System.Buffers.Binary.BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * c), (Half)_logits[r * _width + c]);
-                }
-                crc[CacheSchema.LogitsColumn] = RowGroupChecksums.Of(rows, n);
-                await rg.WriteAsync(CacheSchema.HalfLogits, rows, null);
-            }
-            else await WriteListsAsync(rg, CacheSchema.LogitsColumn, _logits, n, _width, ct);
-            for (int j = 0; j < _extra.Length; j++)
-                await WriteListsAsync(rg, _metadata.Outputs[j + 1].Column, _extra[j], n, _extraWidth[j], ct);
+            foreach (var e in _encoders) await e.FlushAsync(w, n, ct);
+            crc = w.Crc;
         }
         _checksums.Add(n, crc);
         RowsWritten += n;
         RowGroupsWritten++;
         _buffered = 0;
-    }
-
-    private async Task WriteScalarsAsync<T>(ParquetRowGroupWriter rg, DataField<T> field, T[] values, int rows,
-        CancellationToken ct) where T : unmanaged
-    {
-        _groupCrc[field.Name] = RowGroupChecksums.Of(values, rows);
-        await rg.WriteAsync<T>(field, values.AsMemory(0, rows), null, null, ct);
-    }
-
-    // Standard 3-level lists, every row exactly `width` values: all defined (level 2); repetition 0 starts a row.
-    private async Task WriteListsAsync<T>(ParquetRowGroupWriter rg, string column, T[] values, int rows, int width,
-        CancellationToken ct) where T : unmanaged
-    {
-        int count = rows * width;
-        if (!_levels.TryGetValue(width, out var levels))
-        {
-            int max = _rowGroupSize * width;
-            levels = (new int[max], new int[max]);
-            Array.Fill(levels.Definition, 2);
-            for (int i = 0; i < max; i += width) levels.Repetition.AsSpan(i + 1, width - 1).Fill(1);
-            _levels[width] = levels;
-        }
-        _groupCrc[column] = RowGroupChecksums.Of(values, count);
-        // Parquet.Net writes only through the field instances of the schema the file was created with.
-        var field = (DataField)((ListField)_schema.Fields.Single(f => f.Name == column)).Item;
-        await rg.WriteAllPartsAsync<T>(field, values.AsMemory(0, count),
-            levels.Definition.AsMemory(0, count), levels.Repetition.AsMemory(0, count), ct);
     }
 
     /// <summary>

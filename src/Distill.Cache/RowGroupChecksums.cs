@@ -9,8 +9,8 @@ namespace Distill.Cache;
 /// <summary>
 /// The CRC-32C of every column of every row group of a part file, kept in its metadata (<c>distill.checksums</c>).
 /// A column's checksum covers its decoded values in a canonical byte order: each value little-endian at its own width
-/// (INT64 index 8 bytes, INT32 4, FLOAT 4, DOUBLE 8), row after row, list elements in order; a float16 <c>logits</c>
-/// row contributes its 2·C stored bytes. Checking decoded values proves exactly what matters (a reader hands out what
+/// (INT64 index 8 bytes, INT32 4, FLOAT 4, DOUBLE 8), row after row, list elements in order; a float16 column's
+/// row contributes its stored bytes. Checking decoded values proves exactly what matters (a reader hands out what
 /// the writer was given, whatever Parquet's pages look like) and costs no second read of the file; a flipped byte
 /// that changes no decoded value (page statistics, unused bits of a level run) is harmless by construction.
 /// </summary>
@@ -53,22 +53,6 @@ public sealed class RowGroupChecksums
     /// <summary>The CRC-32C of the first <paramref name="count"/> values of <paramref name="values"/>.</summary>
     public static uint Of<T>(T[] values, long count) where T : unmanaged =>
         Crc32C.Compute(MemoryMarshal.AsBytes(values.AsSpan(0, checked((int)count))));
-
-    /// <summary>The CRC-32C of the first <paramref name="count"/> byte rows, concatenated.</summary>
-    public static uint Of(byte[][] rows, int count)
-    {
-        // Rows are short (2·C bytes): one pass over a contiguous copy is several times faster than a call per row.
-        long total = 0;
-        for (int r = 0; r < count; r++) total += rows[r].Length;
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(checked((int)total));
-        try
-        {
-            int at = 0;
-            for (int r = 0; r < count; r++) { rows[r].CopyTo(buffer, at); at += rows[r].Length; }
-            return Crc32C.Compute(buffer.AsSpan(0, at));
-        }
-        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
-    }
 
     public string ToJson() => JsonSerializer.Serialize(new Json(Algorithm, Columns.ToArray(),
         _groups.Select(g => new GroupJson(g.Rows, g.Crc.Select(c => c.ToString("x8", CultureInfo.InvariantCulture)).ToArray())).ToArray()));

@@ -1,6 +1,6 @@
 namespace Distill.Cache;
 
-/// <summary>Top-K selection and log-sum-exp of one logit row, for top-k caches.</summary>
+/// <summary>Per-row statistics a top-K column stores: the K largest logits, the log-sum-exp, the mean and std.</summary>
 public static class TopK
 {
     /// <summary>
@@ -29,19 +29,15 @@ public static class TopK
     }
 
     /// <summary>
-    /// The dense log-probabilities a top-k row stands for: stored classes exact (z − lse), the remaining mass
-    /// spread evenly over the C − K other classes (FKD / ReLabel convention).
+    /// The row's mean and unbiased standard deviation (divisor C − 1, 0 for one value), in double precision: what logit
+    /// standardization (Sun et al. 2024) z-scores with.
     /// </summary>
-    public static void Complete(ReadOnlySpan<int> index, ReadOnlySpan<float> values, double logSumExp, Span<float> logProbs)
+    public static (double Mean, double Std) Moments(ReadOnlySpan<float> row)
     {
-        int k = index.Length, c = logProbs.Length;
-        double kept = 0;
-        for (int i = 0; i < k; i++) kept += Math.Exp(values[i] - logSumExp);
-        // Floored so classes carrying (numerically) no mass keep a finite log-probability, as in the student's
-        // TeacherTargets.DenseLogits.
-        double tail = Math.Max(1 - kept, 1e-30);
-        float rest = c > k ? (float)Math.Log(tail / (c - k)) : float.NegativeInfinity;
-        logProbs.Fill(rest);
-        for (int i = 0; i < k; i++) logProbs[index[i]] = (float)(values[i] - logSumExp);
+        double sum = 0;
+        foreach (var z in row) sum += z;
+        double mean = sum / row.Length, squares = 0;
+        foreach (var z in row) squares += (z - mean) * (z - mean);
+        return (mean, row.Length > 1 ? Math.Sqrt(squares / (row.Length - 1)) : 0);
     }
 }

@@ -49,9 +49,7 @@ public static class LogitPrecomputer
             warn?.Invoke($"warning: teacher has a fixed batch of {fb}; using it instead of --batch {req.BatchSize}");
         int classes = teachers.ClassCount, sampleSize = data.SampleSize(), channels = data.SampleShape[0];
         bool classifier = teachers.Outputs[0].Shape.Length == 1;
-        if (req.Encoding.TopK > 0 && !classifier)
-            throw new DistillException($"--top-k needs class logits [N, C]; output '{teachers.Outputs[0].Name}' is [N,{string.Join(",", teachers.Outputs[0].Shape)}]");
-        if (req.Encoding.TopK > classes) throw new DistillException($"--top-k {req.Encoding.TopK} exceeds the teacher's {classes} classes");
+        var codecs = req.Encoding.CodecsFor(teachers.Outputs, classes, data.HasLabels);
         if (classifier && req.ClassNames is { } names && names.Count != classes)
             throw new DistillException($"the teacher card lists {names.Count} classes but the teacher outputs {classes}");
         if (classifier && data.ClassCount is int k && k > classes)
@@ -76,8 +74,8 @@ public static class LogitPrecomputer
             HasLabels = data.HasLabels,
             Shard = req.Shard.ToString(),
             Limit = req.Limit < data.Count ? req.Limit : 0,
-            Dtype = req.Encoding.Dtype,
-            TopK = req.Encoding.TopK,
+            Codecs = codecs,
+            Compression = req.Encoding.ResolvedCompression,
             Views = views,
             Augment = req.Augment.ToString(),
             AugmentSeed = req.Augment.IsNone ? 0 : req.AugmentSeed,

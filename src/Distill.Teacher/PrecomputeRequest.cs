@@ -47,7 +47,7 @@ public sealed record PrecomputeRequest
     public Distill.Cache.ShardSpec Shard { get; init; } = Distill.Cache.ShardSpec.Whole;
     /// <summary>Continue an interrupted run from its last complete row group.</summary>
     public bool Resume { get; init; }
-    /// <summary>float32 (default), float16, or top-K with the full log-sum-exp.</summary>
+    /// <summary>How outputs are stored: float32 (default) or float16 per column, top-K class logits, compression.</summary>
     public Distill.Cache.CacheEncoding Encoding { get; init; } = Distill.Cache.CacheEncoding.Float32;
 
     /// <summary>The largest --batch: six batches of samples are in flight at once.</summary>

@@ -14,6 +14,8 @@ internal static class CacheFixtures
         TeacherFile = "teacher.onnx",
         TeacherSha256 = new string('7', 64),
         Outputs = new[] { new CacheOutput("logits", "logits", new[] { classes }) },
+        Codecs = encoding?.CodecsFor(new[] { new CacheOutput("logits", "logits", new[] { classes }) }, classes, labels),
+        Compression = encoding?.ResolvedCompression ?? CacheCompression.None,
         ClassCount = classes,
         DatasetName = "unit",
         Split = split,
@@ -25,9 +27,10 @@ internal static class CacheFixtures
         OnnxRuntimeVersion = "test",
         HasLabels = labels,
         CommandLine = "unit test",
-        Dtype = (encoding ?? CacheEncoding.Float32).Dtype,
-        TopK = (encoding ?? CacheEncoding.Float32).TopK,
     };
+
+    /// <summary>The labels WriteAsync gives: sample i has label i mod C.</summary>
+    public static int Label(long i, int classes) => (int)(i % classes);
 
     /// <summary>The logit of row i, class c: a deterministic value easy to check.</summary>
     public static float Logit(long i, int c) => (float)(i * 0.001 + c - 0.5 * Math.Sin(i + c));

@@ -40,7 +40,7 @@ public sealed class CacheIntegrityTests
             while (r.Read()) kv[r.GetString(0)] = r.GetString(1);
         }
         Assert.AreEqual(CachePartEditor.MetadataChecksum(kv), kv["distill.metadata_crc32c"], "metadata checksum as specified");
-        Assert.AreEqual("2", kv["distill.schema_version"]);
+        Assert.AreEqual("3", kv["distill.schema_version"]);
         Assert.AreEqual("0", kv["distill.samples.first"]);
         Assert.AreEqual("70", kv["distill.samples.end"]);
         Assert.AreEqual("0", kv["distill.limit"]);
@@ -68,6 +68,46 @@ public sealed class CacheIntegrityTests
             Assert.AreEqual(CachePartEditor.Hex(BitwiseCrc32C.OfValues(label)), crc[1], $"label of row group {g}");
             Assert.AreEqual(CachePartEditor.Hex(BitwiseCrc32C.OfValues(logits)), crc[2], $"logits of row group {g}");
         }
+    }
+
+    [TestMethod]
+    public async Task TopKChecksumsAreTheSpecifiedCrcOfTheValuesDuckDbReads()
+    {
+        // One row group of 20 rows, top-3 float16 values: INT32 classes, the float16 values' stored bytes, FLOAT extras.
+        var dir = CacheFixtures.TempDir();
+        var file = await CacheFixtures.WriteAsync(dir, 20, 9, 32, encoding: CacheEncoding.TopKOf(3) with { Dtype = StoredFloat.Float16 });
+        using var db = new DuckDBConnection("Data Source=:memory:");
+        db.Open();
+        string f = file.Replace("'", "''");
+        string json;
+        using (var cmd = db.CreateCommand())
+        {
+            cmd.CommandText = $"SELECT decode(value) FROM parquet_kv_metadata('{f}') WHERE decode(key) = 'distill.checksums'";
+            json = (string)cmd.ExecuteScalar()!;
+        }
+        var recorded = JsonNode.Parse(json)!;
+        var columns = recorded["columns"]!.AsArray().Select(c => c!.GetValue<string>()).ToList();
+        CollectionAssert.AreEqual(new[] { "index", "label", "topk_index", "topk_logits", "logsumexp", "label_logit", "logit_mean", "logit_std" }, columns);
+        var crc = recorded["row_groups"]![0]!["crc32c"]!.AsArray().Select(c => c!.GetValue<string>()).ToArray();
+        var classes = new List<int>(); var bytes = new List<byte>(); var floats = new Dictionary<string, List<float>>();
+        using (var cmd = db.CreateCommand())
+        {
+            cmd.CommandText = $"SELECT topk_index, topk_logits, logsumexp, label_logit, logit_mean, logit_std FROM '{f}' ORDER BY index";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                classes.AddRange(((System.Collections.IList)r.GetValue(0)).Cast<int>());
+                using var blob = (Stream)r.GetValue(1);
+                var row = new byte[6];
+                blob.ReadExactly(row);
+                bytes.AddRange(row);
+                for (int k = 2; k < 6; k++) (floats.TryGetValue(r.GetName(k), out var l) ? l : floats[r.GetName(k)] = new List<float>()).Add(r.GetFloat(k));
+            }
+        }
+        Assert.AreEqual(CachePartEditor.Hex(BitwiseCrc32C.OfValues(classes)), crc[columns.IndexOf("topk_index")]);
+        Assert.AreEqual(CachePartEditor.Hex(BitwiseCrc32C.Compute(bytes.ToArray())), crc[columns.IndexOf("topk_logits")]);
+        foreach (var name in new[] { "logsumexp", "label_logit", "logit_mean", "logit_std" })
+            Assert.AreEqual(CachePartEditor.Hex(BitwiseCrc32C.OfValues(floats[name])), crc[columns.IndexOf(name)], name);
     }
 
     [TestMethod]
@@ -134,7 +174,7 @@ public sealed class CacheIntegrityTests
         var (dir3, file3) = await Cache();
         await CachePartEditor.EditAsync(file3, editMetadata: kv => kv["distill.schema_version"] = "1");
         StringAssert.StartsWith(Assert.ThrowsExactly<DistillException>(() => LogitCacheReader.Open(dir3)).Message,
-            $"{file3}: cache schema version 1 (made before caches recorded their row ranges and checksums); this build reads version 2: recompute the cache with precompute-logits --overwrite");
+            $"{file3}: cache schema version 1 (made before caches recorded their row ranges and checksums); this build reads versions 2 to 3: recompute the cache with precompute-logits --overwrite");
     }
 
     // Shards made with different --limit: the parts' sample ranges do not tile [0, samples).

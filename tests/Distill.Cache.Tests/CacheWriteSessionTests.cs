@@ -144,8 +144,9 @@ public sealed class CacheWriteSessionTests
         async Task<string> Refused(CacheMetadata m) => (await Assert.ThrowsExactlyAsync<DistillException>(() => Run(dir, m, 0, resume: true))).Message;
         Assert.AreEqual($"--resume: {dir} holds a cache made with other settings (limit: 16 samples (cache) vs 24 samples (this run)); pass --overwrite to replace it",
             await Refused(Meta(limit: 24)));
-        StringAssert.Contains(await Refused(Meta(limit: 16, encoding: CacheEncoding.Float16)), "dtype: float32 (cache) vs float16 (this run)");
-        StringAssert.Contains(await Refused(Meta(limit: 16, encoding: CacheEncoding.TopKOf(2))), "dtype: float32 (cache) vs topk (this run); top-k: 0 (cache) vs 2 (this run)");
+        StringAssert.Contains(await Refused(Meta(limit: 16, encoding: CacheEncoding.Float16)), "encoding: logits float32 (cache) vs logits float16 (this run)");
+        StringAssert.Contains(await Refused(Meta(limit: 16, encoding: CacheEncoding.TopKOf(2))),
+            "encoding: logits float32 (cache) vs logits top-2 float32 logits + float32 log-sum-exp, label logit, mean/std (this run); compression: none (cache) vs zstd (this run)");
         StringAssert.Contains(await Refused(Meta(limit: 16) with { Preprocessing = new Preprocessing(1 / 255.0, new[] { 0.5 }, new[] { 0.3 }) }), "preprocessing: {");
         StringAssert.Contains(await Refused(Meta("1/2", limit: 16)), "sharding: unsharded (cache) vs 2 shards (this run)");
         // The same request: already complete, nothing computed, nothing changed.

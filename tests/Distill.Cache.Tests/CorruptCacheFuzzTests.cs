@@ -17,15 +17,21 @@ public sealed class CorruptCacheFuzzTests
 {
     private const int CasesPerEncoding = 400;
 
-    private static CacheEncoding EncodingOf(string dtype) =>
-        dtype switch { "float16" => CacheEncoding.Float16, "topk" => CacheEncoding.TopKOf(3), _ => CacheEncoding.Float32 };
+    // Top-K uncompressed (the page walk below reads the pages' layout) and compressed as top-K caches are by default.
+    private static CacheEncoding EncodingOf(string dtype) => dtype switch
+    {
+        "float16" => CacheEncoding.Float16,
+        "topk" => CacheEncoding.TopKOf(3) with { Dtype = StoredFloat.Float16, Compression = CacheCompression.None },
+        "topk-zstd" => CacheEncoding.TopKOf(3),
+        _ => CacheEncoding.Float32,
+    };
 
     private static Task<string> WriteAsync(string dtype, string dir, int rows, int classes, int rowGroup) => dtype == "views+extra"
         ? CacheFixtures.WriteWithViewsAndExtraOutputAsync(dir, rows, classes, rowGroup)
         : CacheFixtures.WriteAsync(dir, rows, classes, rowGroup, encoding: EncodingOf(dtype));
 
     [TestMethod]
-    [DataRow("float32")] [DataRow("float16")] [DataRow("topk")] [DataRow("views+extra")]
+    [DataRow("float32")] [DataRow("float16")] [DataRow("topk")] [DataRow("topk-zstd")] [DataRow("views+extra")]
     public async Task MutatedFilesAreRefusedOrReadBackEqual(string dtype)
     {
         var source = CacheFixtures.TempDir();
@@ -52,9 +58,10 @@ public sealed class CorruptCacheFuzzTests
     /// <summary>
     /// Every byte between the leading magic and the footer (page headers and page data of every column chunk) flipped
     /// in turn. Each flip is refused or reads back equal. The ones that read back equal lie in page headers (the
-    /// Thrift struct before a page's data: statistics and sizes the decoder does not depend on) or in a list's level
-    /// runs (a run made longer than the values left in the page: the decoder stops at the page's value count), never
-    /// in the values a page stores.
+    /// Thrift struct before a page's data: statistics and sizes the decoder does not depend on), in a list's level
+    /// runs (a run made longer than the values left in the page: the decoder stops at the page's value count), or in the
+    /// layout of a DELTA_BINARY_PACKED page (block size, bit widths, padding: Parquet.Net decodes some changes there to
+    /// the same values), never in a bit that holds a value (a first value, a min delta, a delta).
     /// </summary>
     [TestMethod]
     [DataRow("float32")] [DataRow("float16")] [DataRow("topk")] [DataRow("views+extra")]
@@ -68,7 +75,7 @@ public sealed class CorruptCacheFuzzTests
         int footerStart = original.Length - 8 - BinaryPrimitives.ReadInt32LittleEndian(original.AsSpan(original.Length - 8));
         var rng = new Random(dtype.Length * 31 + dtype[^1]);
         var dir = CacheFixtures.TempDir();
-        int refused = 0, inHeaders = 0, inLevels = 0;
+        int refused = 0, inHeaders = 0, inLevels = 0, inDeltaLayout = 0;
         for (int at = 4; at < footerStart; at++)
         {
             var bytes = (byte[])original.Clone();
@@ -79,10 +86,11 @@ public sealed class CorruptCacheFuzzTests
             var page = pages.Single(p => at >= p.Start && at < p.End);
             if (at < page.Levels) inHeaders++;
             else if (at < page.Values) inLevels++;
+            else if (page.Delta && (DeltaValueBits(original, (int)page.Values).GetValueOrDefault(at) & (original[at] ^ bytes[at])) == 0) inDeltaLayout++;
             else Fail(bytes, $"flip-{dtype}-{at}", $"{dtype}: flipping byte {at}, inside the values of {page.Column}, went unnoticed");
         }
-        Console.WriteLine($"{dtype}: {footerStart - 4} bytes flipped one at a time: {refused} refused, harmless {inHeaders} in page headers and {inLevels} in level runs");
-        Assert.IsTrue(refused > inHeaders + inLevels, "most flips must be refused");
+        Console.WriteLine($"{dtype}: {footerStart - 4} bytes flipped one at a time: {refused} refused, harmless {inHeaders} in page headers, {inLevels} in level runs and {inDeltaLayout} in DELTA layout");
+        Assert.IsTrue(refused > inHeaders + inLevels + inDeltaLayout, "most flips must be refused");
     }
 
     private static async Task<byte[]?> Attempt(string dir, byte[] bytes, string name)
@@ -114,7 +122,7 @@ public sealed class CorruptCacheFuzzTests
         {
             var b = cache.ReadRowGroupAsync(g).GetAwaiter().GetResult();
             Add(b.Index); Add(b.Labels); Add(b.Logits); Add(b.Views); Add(b.CropX); Add(b.CropY); Add(b.Flip);
-            Add(b.TopIndex); Add(b.TopLogits); Add(b.LogSumExp);
+            if (b.EncodedColumn(0) is TopKRows t) { Add(t.Index); Add(t.Values); Add(t.LogSumExp); Add(t.LabelLogit); Add(t.Mean); Add(t.Std); }
             foreach (var e in b.Extra) Add(e);
         }
         return sha.GetHashAndReset();
@@ -122,10 +130,11 @@ public sealed class CorruptCacheFuzzTests
 
     // Every column chunk of these files is one data page (v1, uncompressed): [Start, Levels) its header,
     // [Levels, Values) its length-prefixed repetition and definition level runs (lists only), [Values, End) its values.
-    // The header's length is found by walking its Thrift struct; its field 3 (compressed_page_size) is the rest.
-    private static async Task<List<(string Column, long Start, long Levels, long Values, long End)>> PageSections(string file, byte[] bytes)
+    // The header's length is found by walking its Thrift struct; its field 3 (compressed_page_size) is the rest. For a
+    // DELTA_BINARY_PACKED page, Delta is set.
+    private static async Task<List<(string Column, long Start, long Levels, long Values, long End, bool Delta)>> PageSections(string file, byte[] bytes)
     {
-        var pages = new List<(string, long, long, long, long)>();
+        var pages = new List<(string, long, long, long, long, bool)>();
         using var stream = File.OpenRead(file);
         await using var reader = await ParquetReader.CreateAsync(stream);
         for (int g = 0; g < reader.RowGroupCount; g++)
@@ -140,10 +149,51 @@ public sealed class CorruptCacheFuzzTests
                 long levels = start + headerLength, values = levels;
                 foreach (var max in new[] { f.MaxRepetitionLevel, f.MaxDefinitionLevel })
                     if (max > 0) values += 4 + BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan((int)values));
-                pages.Add((f.Path.ToString(), start, levels, values, end));
+                pages.Add((f.Path.ToString(), start, levels, values, end, meta.Encodings.Contains(Parquet.Meta.Encoding.DELTA_BINARY_PACKED)));
             }
         }
         return pages;
+    }
+
+    // The bits of a DELTA_BINARY_PACKED page (values from p) that hold values, by byte, as the Parquet format lays them
+    // out: a header (block size, miniblocks per block, value count: layout; the first value: a value), then per block
+    // the min delta (a value), one bit width per miniblock (layout) and the miniblocks values need, each
+    // block size / miniblocks deltas at its width, LSB first (padding after the last value: layout). A flip in layout
+    // may or may not change what a lenient decoder makes of the page; a flip in a value bit always does.
+    private static Dictionary<int, int> DeltaValueBits(byte[] b, int p)
+    {
+        var bits = new Dictionary<int, int>();
+        ulong Varint(bool value)
+        {
+            ulong v = 0;
+            for (int s = 0; ; s += 7)
+            {
+                if (value) bits[p] = 0xFF;
+                byte x = b[p++];
+                v |= (ulong)(x & 0x7F) << s;
+                if ((x & 0x80) == 0) return v;
+            }
+        }
+        int blockSize = (int)Varint(false), miniblocks = (int)Varint(false);
+        long remaining = (long)Varint(false) - 1;
+        Varint(true);   // first value
+        int perMini = blockSize / miniblocks;
+        while (remaining > 0)
+        {
+            Varint(true);   // min delta
+            int widths = p;
+            p += miniblocks;
+            for (int m = 0; m < miniblocks && remaining > 0; m++)
+            {
+                int width = b[widths + m];
+                long used = Math.Min(perMini, remaining) * width;
+                for (int i = 0; i < perMini * width / 8; i++)
+                    bits[p + i] = used >= 8 * (i + 1) ? 0xFF : used > 8 * i ? (1 << (int)(used - 8 * i)) - 1 : 0;
+                p += perMini * width / 8;
+                remaining -= perMini;
+            }
+        }
+        return bits;
     }
 
     // Length of the Thrift compact struct at `at` (a PageHeader), and its field 3 (i32 compressed_page_size).

@@ -77,22 +77,27 @@ public sealed class LogitCacheDataViewTests
     }
 
     [TestMethod]
-    public async Task TopKLogitsAreTheStoredLogProbabilitiesAndAnEvenTail()
+    public async Task TopKLogitsAreTheStoredLogitsAndAnEvenTail()
     {
         var dir = await Fixtures.FmnistCacheAsync(limit: 40, encoding: CacheEncoding.TopKOf(3));
         var logits = Ml.Data.LoadFromLogitCache(dir).GetColumn<float[]>("logits").ToArray();
-        var stored = Fixtures.DuckDb(dir, "SELECT topk_index, topk_logits, logsumexp FROM CACHE ORDER BY index");
+        var stored = Fixtures.DuckDb(dir, "SELECT topk_index, topk_logits, logsumexp, label, label_logit FROM CACHE ORDER BY index");
         for (int r = 0; r < 40; r++)
         {
             var k = ((System.Collections.IEnumerable)stored[r][0]).Cast<object>().Select(Convert.ToInt32).ToArray();
             var z = Fixtures.Floats(stored[r][1]);
             double lse = Convert.ToDouble(stored[r][2]);
-            double mass = z.Sum(v => Math.Exp(v - lse));
-            double tail = Math.Log((1 - mass) / 7);   // the other 7 classes share what the top 3 leave
+            int label = Convert.ToInt32(stored[r][3]);
+            float labelLogit = Convert.ToSingle(stored[r][4]);
+            // The stored classes and the label keep their logits; the other classes share what they leave of the mass.
+            bool labelApart = !k.Contains(label);
+            double mass = z.Sum(v => Math.Exp(v - lse)) + (labelApart ? Math.Exp(labelLogit - lse) : 0);
+            int others = 10 - 3 - (labelApart ? 1 : 0);
+            double tail = lse + Math.Log((1 - mass) / others);
             for (int c = 0; c < 10; c++)
             {
                 int j = Array.IndexOf(k, c);
-                Assert.AreEqual(j >= 0 ? z[j] - lse : tail, logits[r][c], 1e-4, $"row {r} class {c}");
+                Assert.AreEqual(c == label ? labelLogit : j >= 0 ? z[j] : tail, logits[r][c], 1e-4, $"row {r} class {c}");
             }
         }
     }

@@ -1,3 +1,4 @@
+using Distill.Cache;
 using System.Text.Json.Nodes;
 using Distill.Data;
 using Distill.Student.Losses;
@@ -79,10 +80,12 @@ public sealed class ObjectiveAndDistillerTests
         StringAssert.Contains(Bind(new TermSpec { Loss = "hint_mse", Student = "fc1", Teacher = "seg", Adapter = "linear" }).Message, "adapter 'linear' maps [D] to [D']");
         StringAssert.Contains(Bind(new TermSpec { Loss = "hint_mse", Student = "fc9" }).Message, "the student has no output 'fc9'");
         StringAssert.Contains(Bind(new TermSpec { Loss = "kd", Teacher = "features" }).Message, "the cache has no column 'features' (it has: logits [10], seg [11, 16, 16])");
-        var topK = new TeacherColumn("logits", "logits", new[] { 10 }, TopK: true);
+        var topK = new TeacherColumn("logits", "logits", new[] { 10 }, new ColumnContent("top-3 float32", 10, 3));
         var e = Assert.ThrowsExactly<DistillException>(() => Objective.Build(new[] { new TermSpec { Loss = "adkd" } }).Bind(student, new[] { topK }, CPU));
-        StringAssert.Contains(e.Message, "loss 'adkd' needs dense teacher values, but column 'logits' is cached top-K");
-        Objective.Build(new[] { new TermSpec { Loss = "dkd" } }).Bind(student, new[] { topK }, CPU);   // kd, dkd, dist keep using top-K
+        Assert.AreEqual("term 'adkd': loss 'adkd' cannot use column 'logits' stored as top-3 float32: it needs every value of a row, and the column stores 3 of 10 (precompute without --top-k)", e.Message);
+        var dkd = Objective.Build(new[] { new TermSpec { Loss = "dkd" } });
+        dkd.Bind(student, new[] { topK }, CPU);   // kd, dkd, dist use top-K, approximately, and say so
+        StringAssert.StartsWith(dkd.Notes.Single(), "term 'dkd': loss 'dkd' on column 'logits' (top-3 float32) is approximate: the classes outside the top 3");
     }
 
     private sealed class MaskLoss : DistillationLoss
@@ -214,7 +217,7 @@ public sealed class ObjectiveAndDistillerTests
         public override Tensor Forward(LossBatch batch)
         {
             lock (Scales) Scales.Add(p.Scale);
-            return (batch.Student - batch.RequireTeacher(Name).Dense(Name).to(batch.Student.dtype)).abs().mean() * p.Scale;
+            return (batch.Student - batch.RequireTeacher(Name).Logits.to(batch.Student.dtype)).abs().mean() * p.Scale;
         }
     }
 

@@ -62,11 +62,18 @@ public sealed class SceneTeacherTests
         AssertClose(seg, ScaleFixtures.Rows(rows), 1e-4, 0, "seg");
         AssertClose(det, ScaleFixtures.Rows(rows, 0), 1e-4, 0, "det");
 
-        var half = Request(data, CacheEncoding.Float16);
+        // --dtype seg=float16: that column alone; --dtype float16: every column.
+        var half = Request(data, CacheEncoding.Parse(new[] { "seg=float16" }, 0));
         await LogitPrecomputer.RunAsync(half);
         var halfRows = await ScaleFixtures.ReadAll(half.OutputDirectory);
         AssertClose(seg, ScaleFixtures.Rows(halfRows), 0, 1e-2, "float16 seg");
         AssertClose(det, ScaleFixtures.Rows(halfRows, 0), 1e-4, 0, "det beside float16 seg (float32)");
+        var allHalf = Request(data, CacheEncoding.Float16);
+        await LogitPrecomputer.RunAsync(allHalf);
+        using (var cache = LogitCacheReader.Open(allHalf.OutputDirectory))
+            Assert.IsTrue(cache.Metadata.ColumnCodecs.All(c => c is Float16Codec), "--dtype float16 stores every column as float16");
+        var allHalfRows = await ScaleFixtures.ReadAll(allHalf.OutputDirectory);
+        AssertClose(det, ScaleFixtures.Rows(allHalfRows, 0), 1e-4, 1e-3, "float16 det");
     }
 
     [TestMethod]

@@ -77,8 +77,8 @@ public sealed class SeveralOutputsTests
         var a = await ScaleFixtures.ReadAll(plain.OutputDirectory);
         var b = await ScaleFixtures.ReadAll(resumed.OutputDirectory);
         CollectionAssert.AreEqual(ScaleFixtures.Rows(a, 0).SelectMany(x => x).ToArray(), ScaleFixtures.Rows(b, 0).SelectMany(x => x).ToArray());
-        CollectionAssert.AreEqual(a.SelectMany(x => x.TopIndex!).ToArray(), b.SelectMany(x => x.TopIndex!).ToArray());
-        CollectionAssert.AreEqual(a.SelectMany(x => x.LogSumExp!).ToArray(), b.SelectMany(x => x.LogSumExp!).ToArray());
+        CollectionAssert.AreEqual(a.SelectMany(x => ((TopKRows)x.EncodedColumn(0)!).Index).ToArray(), b.SelectMany(x => ((TopKRows)x.EncodedColumn(0)!).Index).ToArray());
+        CollectionAssert.AreEqual(a.SelectMany(x => ((TopKRows)x.EncodedColumn(0)!).LogSumExp).ToArray(), b.SelectMany(x => ((TopKRows)x.EncodedColumn(0)!).LogSumExp).ToArray());
         Assert.AreEqual(8, a[0].Extra[0].Length / a[0].Rows);
     }
 }

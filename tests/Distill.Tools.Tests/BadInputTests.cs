@@ -45,7 +45,7 @@ public sealed class BadInputTests
         ("batch size 0 (teacher)", "precompute-logits", "--teacher {F}/names-x-linear.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o11 --batch 0 --device cpu",
             "--batch must be positive, got 0"),
         ("top-k above the class count", "precompute-logits", "--teacher {F}/names-x-linear.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o12 --top-k 4 --device cpu",
-            "--top-k 4 exceeds the teacher's 3 classes"),
+            "--top-k 4 exceeds the 3 classes of output 'linear'"),
         ("teachers with different class counts in an ensemble", "precompute-logits", "--teacher {F}/ensemble-a.onnx --teacher {F}/five-classes.onnx --dataset idx:{F}/tiny-idx --split test --out {T}/o13 --device cpu",
             "teachers disagree on the class count: ensemble-a.onnx outputs 3 classes, five-classes.onnx outputs 5"),
         ("ensemble mode for one teacher", "precompute-logits", "--teacher {F}/ensemble-a.onnx --ensemble mean --dataset idx:{F}/tiny-idx --split test --out {T}/o14 --device cpu",
@@ -66,6 +66,8 @@ public sealed class BadInputTests
             "cache {T}/tiny-train was made from other data (idx:{F}/tiny-idx train, 40 samples, fingerprint {FP}…) than fashion-mnist train (60000 samples, fingerprint 16d82e2b5052…)"),
         ("NaN logits in a cache", "train-student", "--cache {T}/nan-cache --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --epochs 1 --out {T}/r3",
             "{T}/nan-cache/part-00000.parquet: row group 0 holds NaN logits for sample 3 (class 1)"),
+        ("a loss the cache's encoding cannot serve", "train-student", "--cache {T}/tiny-top2 --dataset idx:{F}/tiny-idx --student mlp:8 --loss adkd --epochs 1 --out {T}/r-top2",
+            "term 'adkd': loss 'adkd' cannot use column 'logits' stored as top-2 float32: it needs every value of a row, and the column stores 2 of 3 (precompute without --top-k)"),
         ("labels outside [0, C)", "train-student", "--cache {T}/bad-labels --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --epochs 1 --out {T}/r4",
             "{T}/bad-labels/part-00000.parquet: row group 0 holds label 7 outside [0, 3)"),
         ("negative temperature", "train-student", "--cache {T}/tiny-train --dataset idx:{F}/tiny-idx --student mlp:8 --loss kd --temperature -1 --epochs 1 --out {T}/r5",
@@ -163,6 +165,9 @@ public sealed class BadInputTests
                 "--dataset", Tools.TinyIdx, "--split", split, "--mean", "0.5", "--std", "0.25", "--out", Path.Combine(_tmp, $"tiny-{split}"), "--device", "cpu" });
             Assert.AreEqual(0, r.Code, r.Stderr);
         }
+        var top2 = ToolRunner.Run("precompute-logits", new[] { "--teacher", Path.Combine(Tools.Fixtures, "names-x-linear.onnx"),
+            "--dataset", Tools.TinyIdx, "--split", "train", "--mean", "0.5", "--std", "0.25", "--out", Path.Combine(_tmp, "tiny-top2"), "--device", "cpu", "--top-k", "2" });
+        Assert.AreEqual(0, top2.Code, top2.Stderr);
         using (var tiny = LogitCacheReader.Open(Path.Combine(_tmp, "tiny-train")))
         {
             Fingerprint = tiny.Metadata.Fingerprint;
@@ -194,12 +199,14 @@ public sealed class BadInputTests
         Dictionary<string, string> kv;
         using (var c = LogitCacheReader.Open(tiny)) kv = c.Metadata.ToKeyValues();
         var index = new DataField<long>("index");
+        var label = new DataField<int>("label");
         var logits = new DataField<float>("logits");
         using var stream = File.Create(Path.Combine(dir, "part-00000.parquet"));
-        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(index, logits), stream);
+        await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(index, label, logits), stream);
         writer.CustomMetadata = kv;
         using var rg = writer.CreateRowGroup();
         await rg.WriteAsync<long>(index, new long[] { 0, 1 }.AsMemory());
+        await rg.WriteAsync<int>(label, new int[] { 0, 1 }.AsMemory());
         await rg.WriteAsync<float>(logits, new float[] { 1, 2 }.AsMemory());
     }
 

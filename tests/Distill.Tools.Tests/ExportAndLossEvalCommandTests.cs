@@ -76,6 +76,13 @@ public sealed class ExportAndLossEvalCommandTests
 
         var card = JsonNode.Parse(File.ReadAllText(Path.Combine(fromRun, "student.json")))!;
         Assert.AreEqual(163, card["parameters"]!.GetValue<int>());
+        // export --run keeps the teacher's identity from the run (not the run's own student.onnx), as the run's card has it.
+        var runCard = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "student.json")))!;
+        string teacherSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(Tools.Fixtures, "names-x-linear.onnx"))));
+        Assert.AreEqual("names-x-linear.onnx", card["distilled_from"]!["model"]!.GetValue<string>());
+        Assert.AreEqual(teacherSha, card["distilled_from"]!["sha256"]!.GetValue<string>());
+        Assert.AreEqual(runCard["distilled_from"]!.ToJsonString(), card["distilled_from"]!.ToJsonString());
+        Assert.AreEqual(runCard["task"]!.GetValue<string>(), card["task"]!.GetValue<string>());
         Assert.AreEqual("x", card["input"]!["name"]!.GetValue<string>(), "the teacher's input name");
 
         var missing = ToolRunner.Run("train-student", new[] { "export", "--run", Path.Combine(dir, "no-run") });

@@ -77,7 +77,7 @@ public sealed class PrecomputeCommandLineTests
         Assert.HasCount(Rows, f16);
         for (int r = 0; r < Rows; r++)
             CollectionAssert.AreEqual(f32[r].Select(v => (float)(Half)v).ToArray(), f16[r], $"row {r}");
-        StringAssert.Contains(Tools.Ok("precompute-logits", "inspect", _f16), $"rows:         {Rows} × 10 float16 logits");
+        StringAssert.Contains(Tools.Ok("precompute-logits", "inspect", _f16), "in column 'logits', float16");
         Assert.IsLessThan(Bytes(_f32), Bytes(_f16), "half the bytes per logit");
     }
 
@@ -90,18 +90,21 @@ public sealed class PrecomputeCommandLineTests
         var top = Tools.ReadAll(_top3);
         int row = 0;
         foreach (var b in top)
+        {
+            var t = (TopKRows)b.EncodedColumn(0)!;
             for (int r = 0; r < b.Rows; r++, row++)
             {
                 var z = f32[row];
                 // The three largest, descending (ties: the smaller class first), and log Σ exp over all ten.
                 var expected = Enumerable.Range(0, z.Length).OrderByDescending(c => z[c]).ThenBy(c => c).Take(3).ToArray();
-                CollectionAssert.AreEqual(expected, b.TopIndex!.Skip(r * 3).Take(3).ToArray(), $"row {row}: classes");
-                CollectionAssert.AreEqual(expected.Select(c => z[c]).ToArray(), b.TopLogits!.Skip(r * 3).Take(3).ToArray(), $"row {row}: logits");
+                CollectionAssert.AreEqual(expected, t.Index.Skip(r * 3).Take(3).ToArray(), $"row {row}: classes");
+                CollectionAssert.AreEqual(expected.Select(c => z[c]).ToArray(), t.Values.Skip(r * 3).Take(3).ToArray(), $"row {row}: logits");
                 double max = z.Max(), lse = max + Math.Log(z.Sum(v => Math.Exp(v - max)));
-                Assert.AreEqual(lse, b.LogSumExp![r], 1e-9, $"row {row}: log-sum-exp");
+                Assert.AreEqual((double)(float)lse, t.LogSumExp[r], 0.0, $"row {row}: log-sum-exp, stored as float32");
             }
+        }
         Assert.AreEqual(Rows, row);
-        StringAssert.Contains(Tools.Ok("precompute-logits", "inspect", _top3), $"rows:         {Rows} × 10 classes, top-3 float32 logits + log-sum-exp");
+        StringAssert.Contains(Tools.Ok("precompute-logits", "inspect", _top3), "in column 'logits', top-3 float32 logits + float32 log-sum-exp, label logit, mean/std");
     }
 
     [TestMethod]
@@ -128,6 +131,21 @@ public sealed class PrecomputeCommandLineTests
     }
 
     [TestMethod]
+    public void CompareOfTopKWithDenseIsInLogProbabilitySpaceOverTheStoredClasses()
+    {
+        // Stored classes (top 3 and the label) have log p = z − lse on both sides; the top-K side's lse is stored as
+        // float32, so the largest difference is the largest |lse − (float)lse| over the rows, worked out here.
+        var z = Tools.Logits(_f32);
+        double expected = z.Max(row => { double m = row.Max(), lse = m + Math.Log(row.Sum(v => Math.Exp(v - m))); return Math.Abs(lse - (float)lse); });
+        var result = ToolRunner.Run("precompute-logits", new[] { "compare", _f32, _top3 });
+        Assert.AreEqual(0, result.Code, result.Stdout + result.Stderr);
+        StringAssert.Contains(result.Stdout, "a top-K cache: compared in log-probability space over the classes both store");
+        var m = Regex.Match(result.Stdout, @"max \|Δ log p\| = ([0-9.E+-]+) .*top-1 disagreements: 0");
+        Assert.IsTrue(m.Success, result.Stdout);
+        Assert.AreEqual(expected, double.Parse(m.Groups[1].Value, CultureInfo.CurrentCulture), 1e-3 * expected + 1e-12, result.Stdout);
+    }
+
+    [TestMethod]
     public void BenchRunsAndPrintsItsRatios()
     {
         var stdout = Tools.Ok("precompute-logits", "bench", "--teacher", Tools.Teacher, "--limit", "256", "--batch", "128", "--threads", "1",
@@ -137,14 +155,19 @@ public sealed class PrecomputeCommandLineTests
         Assert.IsTrue(ratio.Success, stdout);
         Assert.IsTrue(Number(ratio.Groups[1].Value) is > 0 and < 10, stdout);
         var bytes = new Dictionary<string, double>();
-        foreach (var name in new[] { "float32", "float16", "top-5" })
+        foreach (var name in new[] { "float32", "float16", "top-5", "top-5-f16", "top-5-f16-lse", "top-5-f16-lz4" })
         {
-            var m = Regex.Match(stdout, $@"^{Regex.Escape(name)} +([0-9,]+) +([0-9.]+) +([0-9.]+)$", RegexOptions.Multiline);
+            // name, img/s, ÷ bare, ÷ float32, bytes/sample (file), bytes/sample (logits column)
+            var m = Regex.Match(stdout, $@"^{Regex.Escape(name)} +([0-9,]+) +([0-9.]+) +([0-9.]+) +([0-9.]+) +([0-9.]+)$", RegexOptions.Multiline);
             Assert.IsTrue(m.Success, $"no {name} line in:\n{stdout}");
-            Assert.IsTrue(Number(m.Groups[1].Value) > 0 && Number(m.Groups[2].Value) is > 0 and < 10, m.Value);
-            bytes[name] = Number(m.Groups[3].Value);
+            Assert.IsTrue(Number(m.Groups[1].Value) > 0 && Number(m.Groups[2].Value) is > 0 and < 10 && Number(m.Groups[3].Value) is > 0 and < 10, m.Value);
+            if (name == "float32") Assert.AreEqual(1.0, Number(m.Groups[3].Value), m.Value);
+            bytes[name] = Number(m.Groups[4].Value);
+            Assert.IsTrue(Number(m.Groups[5].Value) is > 0 and var column && column < bytes[name], m.Value);
         }
         Assert.IsLessThan(bytes["float32"], bytes["float16"], "float16 stores 2 bytes per logit instead of 4");
+        Assert.IsLessThan(bytes["top-5"], bytes["top-5-f16"], "float16 top-5 values");
+        Assert.IsLessThan(bytes["top-5-f16"], bytes["top-5-f16-lse"], "no extras: fewer bytes");
     }
 
     [TestMethod]

@@ -252,7 +252,7 @@ public sealed class PrecomputeIntegrityTests
         AssertRefused(Precompute(Tiny(dir, "--limit", "30", "--resume")),
             $"--resume: {dir} holds a cache made with other settings (limit: 20 samples (cache) vs 30 samples (this run)); pass --overwrite to replace it", "--resume with another --limit");
         AssertRefused(Precompute(Tiny(dir, "--limit", "20", "--dtype", "float16", "--resume")),
-            $"--resume: {dir} holds a cache made with other settings (dtype: float32 (cache) vs float16 (this run)); pass --overwrite to replace it", "--resume with another --dtype");
+            $"--resume: {dir} holds a cache made with other settings (encoding: logits float32 (cache) vs logits float16 (this run)); pass --overwrite to replace it", "--resume with another --dtype");
         AssertRefused(Precompute(Tiny(dir, "--limit", "20", "--shard", "1/2", "--resume")),
             $"--resume: {dir} holds a cache made with other settings (sharding: unsharded (cache) vs 2 shards (this run)); pass --overwrite to replace it", "--resume with another sharding");
         var same = Precompute(Tiny(dir, "--limit", "20", "--resume"));

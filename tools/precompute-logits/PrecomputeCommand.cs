@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Distill.Cache;
 using Distill.Data;
 using Distill.Teacher;
 
@@ -30,14 +31,16 @@ internal static class PrecomputeCommand
         var limit = new Option<int>("--limit") { Description = "Cache only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
         var shard = new Option<string>("--shard") { Description = "Cache only slice k of n (e.g. 2/3) into its own part file, so n machines fill one cache", DefaultValueFactory = _ => "1/1" };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run from its last complete row group (refused when the cache there was made with other settings)" };
-        var dtype = new Option<string>("--dtype") { Description = "Stored logit type: float32 or float16 (2 bytes per class)", DefaultValueFactory = _ => "float32" };
-        var topK = new Option<int>("--top-k") { Description = "Store only the K largest logits per sample plus the full log-sum-exp (0: all)", DefaultValueFactory = _ => 0 };
+        var dtype = new Option<string[]>("--dtype") { Description = "Stored value type: float32 (default) or float16 (2 bytes per value) for every column, or COLUMN=TYPE for one column (by column or output name, e.g. --dtype float16 --dtype logits=float32); repeatable" };
+        var topK = new Option<int>("--top-k") { Description = "Store only the K largest logits of each teacher's class logits per sample, plus the log-sum-exp of all (0: all)", DefaultValueFactory = _ => 0 };
+        var topKExtras = new Option<string?>("--top-k-extras") { Description = "Exact extras per top-K row: all (default: the label's logit and the logits' mean and std), none, or a comma list of label, moments" };
+        var compression = new Option<string?>("--compression") { Description = "Page compression: none, lz4 or zstd (level Fastest); default zstd for top-K caches, none otherwise" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing cache or interrupted run (the old cache stays until the new one is complete, all shards included)" };
 
         var cmd = new RootCommand(
             "Run an ONNX teacher once over a dataset split and cache its logits in Parquet for train-student.\n" +
             "Example: precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split train --out caches/fmnist-train");
-        foreach (var o in new Option[] { teacher, ensemble, dataset, split, output, input, outputName, views, augment, augmentSeed, mean, std, scale, device, batch, threads, rowGroup, limit, shard, resume, dtype, topK, overwrite })
+        foreach (var o in new Option[] { teacher, ensemble, dataset, split, output, input, outputName, views, augment, augmentSeed, mean, std, scale, device, batch, threads, rowGroup, limit, shard, resume, dtype, topK, topKExtras, compression, overwrite })
             cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -76,7 +79,7 @@ internal static class PrecomputeCommand
                 Overwrite = r.GetValue(overwrite),
                 Shard = Distill.Cache.ShardSpec.Parse(r.GetValue(shard)!),
                 Resume = r.GetValue(resume),
-                Encoding = Distill.Cache.CacheEncoding.Parse(r.GetValue(dtype)!, r.GetValue(topK)),
+                Encoding = CacheEncoding.Parse(r.GetValue(dtype), r.GetValue(topK), r.GetValue(topKExtras), r.GetValue(compression)),
                 ClassNames = card?.ClassKeys, // what train-student labels folder datasets by
                 Task = card?.Task ?? "",
                 DetectionHeads = card?.DetectionHeads,
@@ -102,6 +105,7 @@ internal static class PrecomputeCommand
             Console.WriteLine($"samples:      {result.Samples:N0} × {result.ClassCount} logits on {result.Device} (shard {req.Shard}, {result.Computed:N0} computed now)");
             if (result.Computed > 0) Console.WriteLine($"throughput:   {result.ImagesPerSecond:N0} img/s ({result.Seconds:F1} s; busy: {result.Stages})");
             Console.WriteLine($"file:         {result.File} ({result.FileBytes:N0} bytes, {result.BytesPerSample:F1} bytes/sample)");
+            CacheSummary.PrintSizes(await CacheSizes.OfAsync(new[] { result.File }, ct));
             if (result.Accuracy is double a) Console.WriteLine($"teacher top-1: {a:F4}");
             Console.WriteLine(result.MissingShards.Count == 0
                 ? $"cache:        {req.OutputDirectory} is complete"

@@ -46,7 +46,7 @@ public static class ExportCommand
                 spec = StudentExportSpec.FromCache(reader.Metadata, p.GetValue(card));
             }
             else if (p.GetValue(card) is null && runDir is not null && File.Exists(Path.Combine(runDir, StudentExport.CardFile)))
-                spec = StudentExportSpec.FromTeacherCard(Path.Combine(runDir, StudentExport.CardFile)); // the run's own card
+                spec = StudentExportSpec.FromRunCard(Path.Combine(runDir, StudentExport.CardFile)); // the run's own card, its teacher kept
             else
             {
                 var cardPath = p.GetValue(card) ?? Path.Combine("models", "fmnist-resnet", "fmnist-resnet.json");

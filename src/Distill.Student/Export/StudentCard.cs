@@ -18,6 +18,8 @@ public sealed record StudentExportSpec
     public string OutputName { get; init; } = "logits";
     public Preprocessing Preprocessing { get; init; } = Preprocessing.Identity;
     public string[]? Classes { get; init; }
+    /// <summary>What the model does (the card's <c>task</c>); null: the teacher card's, else "C-class classification".</summary>
+    public string? Task { get; init; }
     /// <summary>The teacher's card, whose descriptive fields (task, input.preprocess, data) the student's card repeats.</summary>
     public JsonObject? TeacherCard { get; init; }
     public string? TeacherFile { get; init; }
@@ -31,6 +33,7 @@ public sealed record StudentExportSpec
     /// <summary>
     /// From a logits cache's metadata; the teacher card is <paramref name="teacherCardPath"/>, else
     /// models/STEM/STEM.json under the current directory when present (STEM = teacher file name without extension).
+    /// Classes and task come from the cache (what precompute-logits read from the teacher's card), else from that card.
     /// </summary>
     public static StudentExportSpec FromCache(CacheMetadata m, string? teacherCardPath = null)
     {
@@ -44,7 +47,9 @@ public sealed record StudentExportSpec
             InputName = m.InputName,
             OutputName = m.Outputs.Count > 0 ? m.Outputs[0].Name : parsed?.OutputName ?? "logits",
             Preprocessing = m.Preprocessing,
-            Classes = parsed?.Classes is { } c && c.Length == m.ClassCount ? c : null,
+            Classes = m.ClassNames is { } names && names.Count == m.ClassCount ? names.ToArray()
+                : parsed?.Classes is { } c && c.Length == m.ClassCount ? c : null,
+            Task = m.Task.Length > 0 ? m.Task : null,
             TeacherCard = card,
             TeacherFile = m.TeacherFile,
             TeacherSha256 = m.TeacherSha256,
@@ -74,6 +79,29 @@ public sealed record StudentExportSpec
             TeacherCard = card,
             TeacherFile = card["model"]?.GetValue<string>(),
             Heads = heads,
+        };
+    }
+
+    /// <summary>
+    /// From a student card written by a run (<c>export --run DIR</c> without <c>--cache</c>): its shape, names,
+    /// preprocessing, classes and task are the student's, and so the export's; the teacher is the one the card was
+    /// <c>distilled_from</c> (file, SHA-256, test accuracy), never the card's own model.
+    /// </summary>
+    public static StudentExportSpec FromRunCard(string cardPath)
+    {
+        var spec = FromTeacherCard(cardPath);
+        var card = spec.TeacherCard!;
+        var from = card["distilled_from"] as JsonObject;
+        // The card's descriptive fields (task, preprocess, data) repeat the teacher's; its accuracy is the student's own.
+        var teacherFields = (JsonObject)card.DeepClone();
+        teacherFields.Remove("accuracy");
+        if (from?["accuracy_test"] is { } accuracy) teacherFields["accuracy"] = new JsonObject { ["test"] = accuracy.DeepClone() };
+        return spec with
+        {
+            TeacherCard = teacherFields,
+            Task = card["task"]?.GetValue<string>(),
+            TeacherFile = from?["model"]?.GetValue<string>(),
+            TeacherSha256 = from?["sha256"]?.GetValue<string>(),
         };
     }
 
@@ -117,7 +145,7 @@ public static class StudentCard
         var card = new JsonObject
         {
             ["model"] = modelFile,
-            ["task"] = t?["task"]?.GetValue<string>() ?? $"{s.ClassCount}-class classification",
+            ["task"] = s.Task ?? t?["task"]?.GetValue<string>() ?? $"{s.ClassCount}-class classification",
             ["exported_with"] = $"Distill.Student.Export (graph written from the TorchSharp module, no tracer), opset {OnnxExporter.Opset}, IR {OnnxExporter.IrVersion}, dynamic batch axis",
             ["student"] = studentName,
             ["architecture"] = architecture,

@@ -34,7 +34,7 @@ public sealed class AdkdLoss(AdkdParameters parameters) : DistillationLoss
         Tensor weight, logTeacher;
         using (no_grad())
         {
-            var zt = batch.RequireTeacher(Name).Dense(Name).to(s.dtype);
+            var zt = batch.RequireTeacher(Name).Logits.to(s.dtype);
             logTeacher = nn.functional.log_softmax(zt, 1);
             weight = (zt.gather(1, batch.Labels!.view(-1, 1)) - zt) / parameters.Beta + parameters.Offset;
         }

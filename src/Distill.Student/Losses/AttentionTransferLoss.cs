@@ -27,7 +27,7 @@ public sealed class AttentionTransferLoss(AtParameters parameters) : Distillatio
     public override Tensor Forward(LossBatch batch)
     {
         var s = batch.Student;
-        var t = batch.RequireTeacher(Name).Dense(Name).to(s.dtype);   // [B, C', H', W']
+        var t = batch.RequireTeacher(Name).Logits.to(s.dtype);   // [B, C', H', W']
         long sh = s.shape[2], th = t.shape[2];
         if (sh > th) s = nn.functional.adaptive_avg_pool2d(s, new[] { th, t.shape[3] });
         else if (th > sh) t = nn.functional.adaptive_avg_pool2d(t, new[] { sh, s.shape[3] });

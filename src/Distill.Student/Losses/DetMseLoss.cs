@@ -25,7 +25,7 @@ public sealed class DetMseLoss(DetMseParameters parameters) : DistillationLoss
     public override Tensor Forward(LossBatch batch)
     {
         var s = batch.Student;
-        var t = batch.RequireTeacher(Name).Dense(Name).to(s.dtype);
+        var t = batch.RequireTeacher(Name).Logits.to(s.dtype);
         long last = s.shape[^1];
         if (last < 6) throw new Distill.Data.DistillException($"loss 'det_mse' needs [N, A, 5 + K] outputs with K ≥ 1, got last dimension {last}");
         var obj = nn.functional.mse_loss(s.narrow(-1, 4, 1), t.narrow(-1, 4, 1));

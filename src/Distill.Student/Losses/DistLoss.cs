@@ -31,7 +31,7 @@ public sealed record DistParameters : LossParameters
 /// ∂r/∂a = b/D − a · n‖b‖ / (D²‖a‖); a and b are centred, so this is already the gradient w.r.t. the uncentred p.
 /// Then g_p = −τ² (β/B · ∂r_rows + γ/C · ∂r_cols), and through the softmax g_z = p ⊙ (g_p − Σ_c g_p p), ∂/∂s = g_z / τ.
 /// </para>
-/// Accepts top-K teachers.
+/// On a top-K column it reads the reader's dense reconstruction (approximate).
 /// </summary>
 public sealed class DistLoss(DistParameters parameters) : DistillationLoss
 {
@@ -39,7 +39,7 @@ public sealed class DistLoss(DistParameters parameters) : DistillationLoss
 
     public override string Name => "dist";
     public override LossParameters Parameters => parameters;
-    public override bool AcceptsTopK => true;
+    public override TeacherUse TeacherUse => TeacherUse.Distribution | (parameters.Standardize ? TeacherUse.Moments : TeacherUse.None);
     public override int MinBatchRows => 2;
 
     public override Tensor Forward(LossBatch batch)
@@ -50,8 +50,9 @@ public sealed class DistLoss(DistParameters parameters) : DistillationLoss
             throw new Distill.Data.DistillException($"loss 'dist' needs a batch of at least 2 rows (its intra-class term correlates columns), got {b}");
         using var scope = NewDisposeScope();
         double t = parameters.Temperature, beta = parameters.Beta, gamma = parameters.Gamma;
-        var teacher = batch.RequireTeacher(Name).DenseLogits();
-        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), LogitStandardization.Apply(teacher.to(s.dtype)));
+        var targets = batch.RequireTeacher(Name);
+        var teacher = targets.Logits;
+        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), targets.Standardized(s.dtype));
         Tensor value, grad;
         using (no_grad())
         {

@@ -5,7 +5,7 @@ namespace Distill.Student.Losses;
 /// <summary>
 /// Base class of every loss: one file per loss (with its parameter record), one line in <see cref="LossRegistry"/>.
 /// Returns a scalar tensor whose gradient flows into <see cref="LossBatch.Student"/>. The trainer knows no loss by name:
-/// it asks the loss what it needs (labels, a teacher column, top-K support) and which shapes it pairs.
+/// it asks the loss what it needs (labels, a teacher column and what of it, <see cref="TeacherUse"/>) and which shapes it pairs.
 /// </summary>
 public abstract class DistillationLoss
 {
@@ -35,8 +35,12 @@ public abstract class DistillationLoss
     /// <summary>False only for losses that ignore the teacher (CE).</summary>
     public virtual bool NeedsTeacher => true;
 
-    /// <summary>True for losses that work from a top-K cache's reconstructed distribution (kd, dkd, dist).</summary>
-    public virtual bool AcceptsTopK => false;
+    /// <summary>
+    /// What the loss reads from its teacher column: every value as such by default (a top-K column is refused), the
+    /// class distribution for kd/dkd/dist (a top-K column serves it approximately), plus the label's probability (dkd)
+    /// and each row's mean and std (with <c>standardize</c>). Judged against the cache by <see cref="Terms.CacheSupport"/>.
+    /// </summary>
+    public virtual TeacherUse TeacherUse => NeedsTeacher ? TeacherUse.Values : TeacherUse.None;
 
     /// <summary>Rows a batch needs at least (DIST's intra-class term correlates columns: 2).</summary>
     public virtual int MinBatchRows => 1;

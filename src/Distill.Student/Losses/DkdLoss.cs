@@ -34,14 +34,15 @@ public sealed record DkdParameters : LossParameters
 /// Gradient in closed form (the teacher sums Σb_t = Σp̂_t = 1): with q = softmax(z), q̸ = softmax over c ≠ gt (0 at gt),
 /// ∂L/∂s = (T/B) · [α (q − b_t,gt·e_gt − b_t,other·q̸) + β (q̸ − p̂_t)].
 /// </para>
-/// Accepts top-K teachers.
+/// On a top-K column it reads the reader's dense reconstruction; with the label's logit stored the target class is exact.
 /// </summary>
 public sealed class DkdLoss(DkdParameters parameters) : DistillationLoss
 {
     public override string Name => "dkd";
     public override LossParameters Parameters => parameters;
     public override bool NeedsLabels => true;
-    public override bool AcceptsTopK => true;
+    public override TeacherUse TeacherUse =>
+        TeacherUse.Distribution | TeacherUse.TargetClass | (parameters.Standardize ? TeacherUse.Moments : TeacherUse.None);
     public override bool AppliesWarmup => true;
 
     public override Tensor Forward(LossBatch batch)
@@ -53,8 +54,9 @@ public sealed class DkdLoss(DkdParameters parameters) : DistillationLoss
         long b = s.shape[0], c = s.shape[1];
         double scale = t * t / b * batch.WarmupFactor;
         Tensor value, grad;
-        var teacher = batch.RequireTeacher(Name).DenseLogits();
-        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), LogitStandardization.Apply(teacher.to(s.dtype)));
+        var targets = batch.RequireTeacher(Name);
+        var teacher = targets.Logits;
+        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), targets.Standardized(s.dtype));
         if (CpuLossKernels.Applies(s, teacher))
         {
             (value, grad) = CpuLossKernels.Dkd(s, teacher, batch.Labels!, t, alpha, beta, scale);

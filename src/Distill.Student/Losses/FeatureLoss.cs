@@ -13,5 +13,5 @@ public abstract class FeatureLoss : DistillationLoss
 
     /// <summary>The teacher column as [B, ...] in the student's dtype.</summary>
     protected Tensor TeacherFeatures(LossBatch batch) =>
-        batch.RequireTeacher(Name).Dense(Name).to(batch.Student.dtype).view(batch.Student.shape);
+        batch.RequireTeacher(Name).Logits.to(batch.Student.dtype).view(batch.Student.shape);
 }

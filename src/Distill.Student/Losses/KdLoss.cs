@@ -20,21 +20,22 @@ public sealed record KdParameters : LossParameters
 /// i.e. PyTorch's kl_div(log_softmax(s/T), softmax(t/T), reduction='batchmean') · T² (seeds 001, 004; seed 001's KLDiv
 /// module — sum over classes, mean over the batch — is the same value). Both sides are log-softmax (z − logsumexp z), so
 /// the loss stays finite for any finite logits. Gradient in closed form: ∂L/∂s = (T/B) · (softmax(s/T) − softmax(t/T)).
-/// Accepts top-K teachers (<see cref="TeacherTargets.DenseLogits"/>).
+/// On a top-K column it reads the reader's dense reconstruction (approximate, <see cref="Terms.CacheSupport"/>).
 /// </summary>
 public sealed class KdLoss(KdParameters parameters, string name = "kd") : DistillationLoss
 {
     public override string Name => name;
     public override LossParameters Parameters => parameters;
-    public override bool AcceptsTopK => true;
+    public override TeacherUse TeacherUse => TeacherUse.Distribution | (parameters.Standardize ? TeacherUse.Moments : TeacherUse.None);
 
     public override Tensor Forward(LossBatch batch)
     {
         using var scope = NewDisposeScope();
         double t = parameters.Temperature;
         var s = batch.Student;
-        var teacher = batch.RequireTeacher(Name).DenseLogits();
-        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), LogitStandardization.Apply(teacher.to(s.dtype)));
+        var targets = batch.RequireTeacher(Name);
+        var teacher = targets.Logits;
+        if (parameters.Standardize) (s, teacher) = (LogitStandardization.Apply(s), targets.Standardized(s.dtype));
         long b = s.shape[0];
         Tensor value, grad;
         if (CpuLossKernels.Applies(s, teacher, LogSpace.SmallTensor))

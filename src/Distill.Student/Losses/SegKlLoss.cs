@@ -27,7 +27,7 @@ public sealed class SegKlLoss(SegKlParameters parameters) : DistillationLoss
         var s = batch.Student;
         double t = parameters.Temperature;
         Tensor logTeacher;
-        using (no_grad()) logTeacher = nn.functional.log_softmax(batch.RequireTeacher(Name).Dense(Name).to(s.dtype) / t, 1);
+        using (no_grad()) logTeacher = nn.functional.log_softmax(batch.RequireTeacher(Name).Logits.to(s.dtype) / t, 1);
         var kl = nn.functional.kl_div(nn.functional.log_softmax(s / t, 1), logTeacher, reduction: nn.Reduction.Sum, log_target: true);
         return kl * (t * t / s.numel());
     }

@@ -3,48 +3,30 @@ using static TorchSharp.torch;
 namespace Distill.Student.Losses;
 
 /// <summary>
-/// What the teacher contributes to a batch: its dense logits [B, C], or the top-K form of a compressed cache
-/// (indices [B, K] int64, logits [B, K], and the log-sum-exp of the full logit vector [B]).
+/// What the teacher contributes to a batch: its logits [B, ...] as the cache reader hands them out (a top-K column
+/// already reconstructed to dense by the cache's codec, Distill.Cache.TopKCodec.Reconstruct) and, when a top-K column
+/// keeps them, each row's exact mean and standard deviation over all classes [B, 2] (so logit standardization is exact).
 /// </summary>
 public sealed class TeacherTargets
 {
-    public Tensor? Logits { get; }
-    public Tensor? TopKIndices { get; }
-    public Tensor? TopKLogits { get; }
-    public Tensor? LogSumExp { get; }
-    public int ClassCount { get; }
+    public Tensor Logits { get; }
+    /// <summary>[B, 2]: mean and unbiased std of each row's full logits, stored by the cache; null when <see cref="Logits"/> is complete.</summary>
+    public Tensor? Moments { get; }
 
-    private TeacherTargets(Tensor? logits, Tensor? idx, Tensor? vals, Tensor? lse, int classCount)
-    {
-        Logits = logits; TopKIndices = idx; TopKLogits = vals; LogSumExp = lse; ClassCount = classCount;
-    }
+    private TeacherTargets(Tensor logits, Tensor? moments) => (Logits, Moments) = (logits, moments);
 
-    public static TeacherTargets FromLogits(Tensor logits) => new(logits, null, null, null, (int)logits.shape[^1]);
-
-    public static TeacherTargets FromTopK(Tensor indices, Tensor logits, Tensor logSumExp, int classCount) =>
-        new(null, indices, logits, logSumExp, classCount);
-
-    public bool IsTopK => Logits is null;
-
-    /// <summary>Dense logits, for losses that have no top-K form (ADKD, dense-output losses).</summary>
-    public Tensor Dense(string lossName) =>
-        Logits ?? throw new Distill.Data.DistillException($"loss '{lossName}' needs dense teacher logits, but the cache holds top-K");
+    public static TeacherTargets FromLogits(Tensor logits, Tensor? moments = null) => new(logits, moments);
 
     /// <summary>
-    /// Dense logits, reconstructed for a top-K cache so that at temperature 1 every stored class keeps its exact
-    /// probability exp(z_c − lse) and the remaining mass 1 − Σ_top p is spread evenly over the C − K other classes
-    /// (the FKD / ReLabel convention): those classes get lse + log(tail / (C − K)). With K = C this is the original
-    /// logit vector, so every loss equals its dense value. Temperatures then act on this vector as on real logits.
+    /// The teacher's logits z-scored per row (Sun et al., CVPR 2024; <see cref="LogitStandardization"/>), in
+    /// <paramref name="dtype"/>: with stored moments, (z − mean) / (1e-7 + std) from the cache's exact mean/std over all C
+    /// logits (a top-K row's reconstructed tail would bias them), else from the logits themselves.
     /// </summary>
-    public Tensor DenseLogits()
+    public Tensor Standardized(ScalarType dtype)
     {
-        if (Logits is not null) return Logits;
-        var idx = TopKIndices!; var vals = TopKLogits!; var lse = LogSumExp!.to(vals.dtype);
-        long b = vals.shape[0], k = vals.shape[1];
-        using var kept = (vals - lse.unsqueeze(1)).exp().sum(1);
-        // Floor the tail so classes that carry (numerically) no mass stay finite.
-        using var tail = (1 - kept).clamp_min(1e-30);
-        using var rest = lse + (tail / Math.Max(1, ClassCount - k)).log();
-        return rest.unsqueeze(1).expand(b, ClassCount).contiguous().scatter(1, idx, vals);
+        var z = Logits.to(dtype);
+        if (Moments is null) return LogitStandardization.Apply(z);
+        var m = Moments.to(dtype);
+        return (z - m.narrow(1, 0, 1)) / (m.narrow(1, 1, 1) + 1e-7);
     }
 }

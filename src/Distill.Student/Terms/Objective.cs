@@ -22,6 +22,8 @@ public sealed record StepLoss(Tensor Total, IReadOnlyDictionary<string, Tensor> 
 public sealed class Objective
 {
     private readonly Dictionary<string, string> _column = new();   // term → resolved cache column name
+    private readonly Dictionary<string, string> _moments = new();  // term → its column's stored mean/std companion
+    private readonly List<string> _notes = new();
 
     private Objective(IReadOnlyList<Term> terms) => Terms = terms;
 
@@ -29,6 +31,9 @@ public sealed class Objective
 
     /// <summary>The adapters (empty until <see cref="Bind"/>, and for objectives without adapters).</summary>
     public AdapterSet Adapters { get; } = new();
+
+    /// <summary>One line per term that its cache column serves only approximately (set by <see cref="Bind"/>), for the run log.</summary>
+    public IReadOnlyList<string> Notes => _notes;
 
     public static Objective Build(IEnumerable<TermSpec> specs)
     {
@@ -66,12 +71,13 @@ public sealed class Objective
     public IReadOnlyList<string> Taps => Terms.Select(t => t.Student).Where(s => s != "logits").Distinct().ToList();
 
     /// <summary>Cache columns the terms read, by column name, in first-use order (resolved by <see cref="Bind"/>).</summary>
-    public IReadOnlyList<string> TeacherColumns => Terms.Where(t => t.Loss.NeedsTeacher).Select(t => _column[t.Name]).Distinct().ToList();
+    public IReadOnlyList<string> TeacherColumns => Terms.Where(t => t.Loss.NeedsTeacher).Select(t => _column[t.Name])
+        .Concat(Terms.Where(t => _moments.ContainsKey(t.Name)).Select(t => _moments[t.Name])).Distinct().ToList();
 
     /// <summary>
     /// Resolves each term's teacher column among <paramref name="columns"/> (by column or ONNX output name), checks that
-    /// the student output (after its adapter) and the column fit the loss, that top-K columns go only to losses that
-    /// accept them, and creates the adapters (drawing from torch's global generator) on <paramref name="device"/>.
+    /// the student output (after its adapter) and the column fit the loss, that the column's encoding can serve the loss
+    /// (<see cref="CacheSupport"/>: refused is one line, approximate one note in <see cref="Notes"/>), and creates the adapters (drawing from torch's global generator) on <paramref name="device"/>.
     /// </summary>
     /// <param name="datasetTargets">Named targets the data provides besides labels (masks, boxes; none for class datasets).</param>
     /// <param name="targetLayout">What those targets and the student's detection heads look like, for the losses that read them.</param>
@@ -95,8 +101,13 @@ public sealed class Objective
             var col = columns.FirstOrDefault(c => c.Name == t.Teacher) ?? columns.FirstOrDefault(c => c.Output == t.Teacher)
                 ?? throw new DistillException($"term '{t.Name}': the cache has no column '{t.Teacher}' (it has: {string.Join(", ", columns.Select(c => $"{c.Name} {c.ShapeText}"))})");
             _column[t.Name] = col.Name;
-            if (col.TopK && !t.Loss.AcceptsTopK)
-                throw new DistillException($"term '{t.Name}': loss '{t.Loss.Name}' needs dense teacher values, but column '{col.Name}' is cached top-K (precompute without --top-k)");
+            var verdict = CacheSupport.Of(t.Loss.TeacherUse, col.Content);
+            if (verdict.Level == SupportLevel.Refused)
+                throw new DistillException($"term '{t.Name}': loss '{t.Loss.Name}' cannot use column '{col.Name}' stored as {col.Content.Encoding}: {verdict.How}");
+            if (verdict.Level == SupportLevel.Approximate)
+                _notes.Add($"term '{t.Name}': loss '{t.Loss.Name}' on column '{col.Name}' ({col.Content.Encoding}) is approximate: {verdict.How}");
+            if (t.Loss.TeacherUse.HasFlag(TeacherUse.Moments) && !col.Content.Complete)
+                _moments[t.Name] = TeacherColumn.MomentsOf(col.Name);
             var teacher = col.Shape.Select(d => (long)d).ToArray();
             var adapted = s;
             if (t.Adapter is not null)
@@ -140,7 +151,9 @@ public sealed class Objective
         {
             var s = student[term.Student];
             if (Adapters.For(term.Name) is { } adapter) s = adapter.call(s);
-            var t = term.Loss.NeedsTeacher ? TeacherTargets.FromLogits(teacher[_column[term.Name]]) : null;
+            var t = term.Loss.NeedsTeacher
+                ? TeacherTargets.FromLogits(teacher[_column[term.Name]], _moments.TryGetValue(term.Name, out var m) ? teacher[m] : null)
+                : null;
             double factor = Warmup.Factor(epoch, term.Warmup);
             var batch = new LossBatch(s, t, labels, epoch) { WarmupFactor = factor };
             if (targets is not null) batch = batch with { Targets = targets };

@@ -1,3 +1,4 @@
+using Distill.Cache;
 using Distill.Data;
 
 namespace Distill.Student.Training;
@@ -6,10 +7,18 @@ namespace Distill.Student.Training;
 /// A teacher column of a cache: its Parquet column name, the ONNX output it holds, its per-sample shape (stored
 /// flattened, row-major) and whether it is a top-K column (the reader then gives the reconstructed distribution).
 /// </summary>
-public sealed record TeacherColumn(string Name, string Output, int[] Shape, bool TopK = false)
+public sealed record TeacherColumn(string Name, string Output, int[] Shape, ColumnContent? Stored = null)
 {
     public int Width => Shape.Aggregate(1, (a, b) => checked(a * b));
     public string ShapeText => $"[{string.Join(", ", Shape)}]";
+    /// <summary>What the cache stores of this column (how it is encoded); dense float32 unless said.</summary>
+    public ColumnContent Content => Stored ?? ColumnContent.Exact(Width);
+
+    /// <summary>
+    /// The companion column holding a top-K column's stored per-row mean and std ([2] per row), loaded only for
+    /// losses that standardize (<see cref="Losses.TeacherTargets.Moments"/>).
+    /// </summary>
+    public static string MomentsOf(string column) => column + ".moments";
 }
 
 /// <summary>

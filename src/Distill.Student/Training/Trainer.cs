@@ -93,6 +93,7 @@ public sealed class Trainer
         using var student = new StudentOutputs(_model, _objective.Taps);
         int minRows = _objective.MinBatchRows;
         bool dropReported = false;
+        foreach (var note in _objective.Notes) events.Notice?.Invoke(note);   // what the cache's encoding approximates
 
         for (int epoch = history.Count + 1; epoch <= _recipe.Epochs; epoch++)
         {

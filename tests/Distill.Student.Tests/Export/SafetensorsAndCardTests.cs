@@ -71,5 +71,39 @@ public sealed class SafetensorsAndCardTests
         Directory.Delete(dir, true);
     }
 
+    [TestMethod]
+    public void TheCardCarriesTheCachesClassesAndTaskAndARunsCardKeepsItsTeacher()
+    {
+        // A teacher with no card under models/: classes and task come from the cache metadata alone.
+        var meta = new Distill.Cache.CacheMetadata
+        {
+            TeacherFile = "elsewhere-teacher.onnx", TeacherSha256 = new string('a', 64),
+            Outputs = new[] { new Distill.Cache.CacheOutput("logits", "logits", new[] { 3 }) }, ClassCount = 3,
+            DatasetName = "unit", Split = "train", DatasetCount = 1, Fingerprint = "ab12cd34ef56ab12cd34ef56", SampleShape = new[] { 4 },
+            Preprocessing = new Distill.Data.Preprocessing(1, new[] { 0.0 }, new[] { 1.0 }), InputName = "x",
+            ClassNames = new[] { "n01", "n02", "n03" }, Task = "three synsets",
+        };
+        var spec = StudentExportSpec.FromCache(meta);
+        using var m = StudentRegistry.Create("mlp:8", new[] { 4 }, 3);
+        var dir = TempDir();
+        var r = StudentExport.WriteAll(m, "mlp:8", spec with { TestAccuracy = 0.5 }, dir);
+        var card = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(r.CardPath))!;
+        CollectionAssert.AreEqual(new[] { "n01", "n02", "n03" }, card["classes"]!.AsArray().Select(c => c!.GetValue<string>()).ToArray());
+        Assert.AreEqual("three synsets", card["task"]!.GetValue<string>());
+        Assert.AreEqual("elsewhere-teacher.onnx", card["distilled_from"]!["model"]!.GetValue<string>());
+
+        // Exported again from that card (export --run without --cache): the teacher stays the teacher, not student.onnx.
+        var again = StudentExportSpec.FromRunCard(r.CardPath);
+        Assert.AreEqual("elsewhere-teacher.onnx", again.TeacherFile);
+        Assert.AreEqual(new string('a', 64), again.TeacherSha256);
+        Assert.AreEqual("three synsets", again.Task);
+        CollectionAssert.AreEqual(new[] { "n01", "n02", "n03" }, again.Classes);
+        var second = TempDir();
+        var card2 = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(StudentExport.WriteAll(m, "mlp:8", again, second).CardPath))!;
+        Assert.AreEqual(card["distilled_from"]!.ToJsonString(), card2["distilled_from"]!.ToJsonString(), "no student accuracy passed off as the teacher's");
+        Directory.Delete(dir, true);
+        Directory.Delete(second, true);
+    }
+
     private static string TeacherCardPreprocessing() => Distill.Data.TeacherCard.Resolve(Distill.Data.TeacherCard.Load(TeacherCardPath), null, null, null).ToString();
 }
