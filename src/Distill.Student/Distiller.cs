@@ -15,21 +15,53 @@ namespace Distill.Student;
 /// var result = await Distiller.TrainAsync(myModule, data, new Recipe { Loss = "kd", Epochs = 10 }, outDir: "runs/mine");
 /// </code>
 /// The module maps a batch [B, ...sample shape] to logits [B, C]; it is run once on one zero sample first and refused
-/// when it fails or its output is not [1, C] (<see cref="StudentShapeCheck"/>). The recipe's Student field is ignored.
+/// when it fails or its output is not [1, C] (<see cref="StudentShapeCheck"/>). The recipe's Student field is ignored
+/// (the export names the student by the module's type).
 /// With <see cref="Recipe.Teacher"/> set, caches made by another teacher are refused (<see cref="TeacherCheck"/>).
 /// The objective is the recipe's terms (<see cref="Recipe.Terms"/> or the shorthand); a term's student output is
 /// "logits" or a tap: a built-in's named tap, your <see cref="Students.ITappedStudent"/>'s, or a submodule name of your
 /// module (a forward hook records its output). Losses of your own go into <see cref="Losses.LossRegistry.Register{TParams}"/>.
 /// With an output directory the run owns it (<see cref="RunDirectory"/>): <paramref name="mode"/> says what happens to
-/// a run already there; every input is checked before anything in it is deleted or written.
+/// a run already there; every input is checked before anything in it is deleted or written. It writes what
+/// train-student writes: run.json, recipe.json, metrics.jsonl, TensorBoard events, checkpoints, model.dat, curves.png,
+/// summary.json, best/ (the best epoch, <see cref="BestEpoch"/>) and, when the module is one the ONNX exporter
+/// supports (<see cref="OnnxExporter"/>; checked before training, and said through <see cref="TrainerEvents.Notice"/>
+/// when not), student.onnx, student.json and student.safetensors beside model.dat and in best/.
 /// </summary>
 public static class Distiller
 {
     /// <param name="init">Weights to start from (<see cref="InitialWeights.FromRun"/>); fresh optimizer and schedule.</param>
     public static Task<TrainResult> TrainAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
         string? outDir = null, RunMode mode = RunMode.New, TrainerEvents? events = null,
-        InitialWeights? init = null, CancellationToken ct = default) =>
-        RunAsync(student, data, recipe, outDir, mode, init, finishing: null, events, ct);
+        InitialWeights? init = null, CancellationToken ct = default)
+    {
+        Action<nn.Module<Tensor, Tensor>, string>? finishing = null;
+        if (outDir is not null)
+        {
+            var spec = StudentExportSpec.FromCache(data.Cache.Metadata);
+            string name = student.GetType().Name;
+            if (ExportProblem(student, spec) is { } why)
+                events?.Notice?.Invoke($"student.onnx will not be written: {why}");
+            else
+                finishing = (model, dir) =>
+                {
+                    model.to(CPU);
+                    StudentExport.WriteAll(model, name, spec, dir);
+                };
+        }
+        return RunAsync(student, data, recipe, outDir, mode, init, finishing, events, ct);
+    }
+
+    /// <summary>Why the ONNX exporter cannot write <paramref name="student"/> (one line), or null when it can.</summary>
+    private static string? ExportProblem(nn.Module<Tensor, Tensor> student, StudentExportSpec spec)
+    {
+        try
+        {
+            OnnxExporter.Build(student, new OnnxExportOptions { SampleShape = spec.SampleShape, InputName = spec.InputName, OutputName = spec.OutputName });
+            return null;
+        }
+        catch (DistillException e) { return e.Message; }
+    }
 
     /// <summary>
     /// Builds the recipe's student (seeded), trains it and, with an output directory, exports it there before
@@ -63,6 +95,7 @@ public static class Distiller
             throw new DistillException($"loss '{objective.MinBatchLoss}' needs a batch of at least {objective.MinBatchRows} rows, got --batch {recipe.Batch}");
         var logits = new CacheLogitSource(data.Cache);
         objective.Bind(objective.StudentShapes(student, data.Train.SampleShape, device), logits.Columns, device);
+        var split = ValidationSplit.Of(recipe, data.Cache.Metadata);
         using var run = outDir is null ? null : RunDirectory.Open(outDir, mode);
         var initSource = init?.Source ?? run?.Saved?.InitFrom;
         if (run is not { Saved: not null, HasCheckpoint: true })
@@ -71,7 +104,7 @@ public static class Distiller
             if (init is null && run?.Saved?.InitFrom is not null) init = InitialWeights.Reopen(run.Saved);
             init?.LoadInto(student, recipe.Student);
         }
-        var source = new CachedBatchSource(logits, data.Train, data.Preprocessing, recipe.Batch,
+        var source = new CachedBatchSource(split?.TrainingRows(logits) ?? logits, data.Train, data.Preprocessing, recipe.Batch,
             recipe.Seed, (long)recipe.MemoryBudgetMb << 20, objective.TeacherColumns);
         await source.PrepareAsync(ct);
         Evaluator? eval = null;
@@ -81,11 +114,20 @@ public static class Distiller
                 : await Evaluator.TeacherTop1Async(new CacheLogitSource(data.TestCache), data.Test.Count, ct);
             eval = new Evaluator(data.Test, data.Preprocessing, data.ClassCount, top1);
         }
+        Evaluator? validation = null;
+        if (split is { HasValidation: true })
+        {
+            validation = new Evaluator(split.ValidationData(data.Train), data.Preprocessing, data.ClassCount, await split.TeacherTop1Async(logits, ct));
+            events?.Notice?.Invoke($"validation: {split.Validation.Length:N0} of {split.Samples:N0} training samples held out (seed {recipe.Seed}), never trained on");
+        }
+        if (split is not null && recipe.Limit > 0)
+            events?.Notice?.Invoke($"--limit {recipe.Limit}: training on the first {split.Samples - split.Validation.Length:N0} cached samples{(split.HasValidation ? " left after the validation split" : "")}");
         run?.Begin(RunIdentity.Of(recipe, data, student, initSource));   // every input checked: now the directory changes
         var trainer = new Trainer(student, objective, source, eval, recipe, data.Train.SampleShape, device)
         {
             TeacherSha256s = TeacherCheck.TeacherShas(data.Cache.Metadata),
             Finishing = finishing,
+            Validation = validation,
         };
         return trainer.Run(run?.Path, mode == RunMode.Resume, events, ct);
     }

@@ -1,27 +1,62 @@
 using Distill.Student.Training;
+using ScottPlot;
 
 namespace Distill.Student.Output;
 
-/// <summary>curves.png: training loss (left axis) and test accuracy (right axis) per epoch, with ScottPlot; written whole (<see cref="AtomicFile"/>).</summary>
+/// <summary>
+/// curves.png, with ScottPlot: per epoch the training loss and each of its weighted parts (left axis, solid lines),
+/// and test accuracy, validation accuracy and agreement with the teacher (right axis, 0–1, dashed), whole-number epoch
+/// ticks, the legend below the plot where it covers no curve; written whole (<see cref="AtomicFile"/>).
+/// </summary>
 public static class CurvePlot
 {
-    public static void Save(string path, IReadOnlyList<EpochMetrics> history, int width = 800, int height = 500)
+    /// <summary>"mlp-256-256: 0.1·ce + 0.9·kd, seed 0": what the run trained.</summary>
+    public static string Title(Recipe recipe)
     {
-        var plt = new ScottPlot.Plot();
+        var terms = Terms.Objective.Build(Terms.RecipeTerms.Of(recipe)).Terms
+            .Select(t => $"{t.Weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}·{t.Name}");
+        return $"{recipe.Student}: {string.Join(" + ", terms)}, seed {recipe.Seed}";
+    }
+
+    public static void Save(string path, IReadOnlyList<EpochMetrics> history, string title = "training curves", int width = 900, int height = 560)
+    {
+        var plt = new Plot();
         double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
-        var loss = plt.Add.Scatter(epochs, history.Select(h => h.Losses.GetValueOrDefault("loss")).ToArray());
-        loss.LegendText = "train loss";
-        var withAcc = history.Where(h => h.TestAcc is not null).ToArray();
-        if (withAcc.Length > 0)
+        var lossKeys = history.SelectMany(h => h.Losses.Keys).Distinct().ToList();
+        foreach (var key in lossKeys)
         {
-            var acc = plt.Add.Scatter(withAcc.Select(h => (double)h.Epoch).ToArray(), withAcc.Select(h => h.TestAcc!.Value).ToArray());
-            acc.LegendText = "test accuracy";
-            acc.Axes.YAxis = plt.Axes.Right;
-            plt.Axes.Right.Label.Text = "test accuracy";
+            var withKey = history.Where(h => h.Losses.ContainsKey(key)).ToArray();
+            var line = plt.Add.Scatter(withKey.Select(h => (double)h.Epoch).ToArray(), withKey.Select(h => h.Losses[key]).ToArray());
+            line.LegendText = key == "loss" ? "train loss (total)" : $"train {key}";
+            line.LineWidth = key == "loss" ? 3 : 1.5f;
         }
+        bool anyAccuracy = false;
+        void Accuracy(string label, Func<EpochMetrics, double?> value, LinePattern pattern)
+        {
+            var with = history.Where(h => value(h) is not null).ToArray();
+            if (with.Length == 0) return;
+            anyAccuracy = true;
+            var line = plt.Add.Scatter(with.Select(h => (double)h.Epoch).ToArray(), with.Select(h => value(h)!.Value).ToArray());
+            line.LegendText = label;
+            line.LinePattern = pattern;
+            line.LineWidth = 2;
+            line.Axes.YAxis = plt.Axes.Right;
+        }
+        Accuracy("test accuracy", h => h.TestAcc, LinePattern.Dashed);
+        Accuracy("validation accuracy", h => h.ValAcc, LinePattern.Dashed);
+        Accuracy("test agreement with teacher", h => h.Agreement, LinePattern.Dotted);
+        Accuracy("validation agreement with teacher", h => h.ValAgreement, LinePattern.Dotted);
+        if (anyAccuracy)
+        {
+            plt.Axes.Right.Label.Text = "accuracy, agreement (dashed, dotted)";
+            plt.Axes.SetLimitsY(0, 1, plt.Axes.Right);
+        }
+        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plt.Axes.SetLimitsX(epochs.Min() - 0.25, epochs.Max() + 0.25);
         plt.Axes.Bottom.Label.Text = "epoch";
-        plt.Axes.Left.Label.Text = "train loss";
-        plt.ShowLegend();
-        AtomicFile.WriteBytes(path, plt.GetImageBytes(width, height, ScottPlot.ImageFormat.Png));
+        plt.Axes.Left.Label.Text = "training loss (solid)";
+        plt.Title(title);
+        plt.ShowLegend(Edge.Bottom);
+        AtomicFile.WriteBytes(path, plt.GetImageBytes(width, height, ImageFormat.Png));
     }
 }
