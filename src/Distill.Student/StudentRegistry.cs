@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Distill.Student;
 
 /// <summary>
-/// Student architectures by name. Built-in: mlp-20-20, mlp-256-256, cnn-small (../shared/reference/fmnist-students.json),
+/// Student architectures by name. Built-in: mlp-20-20, mlp-256-256, cnn-small (the reference table bench/train/fmnist-students.reference.json),
 /// <c>mlp:H1,H2,...</c>, resnet20 / resnet32 (32×32 inputs). A user's own module goes through
 /// <see cref="Distiller"/> directly instead.
 /// </summary>
