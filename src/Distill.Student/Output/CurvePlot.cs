@@ -52,6 +52,7 @@ public static class CurvePlot
             plt.Axes.SetLimitsY(0, 1, plt.Axes.Right);
         }
         plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plt.Axes.Bottom.MinorTickStyle.Length = 0;   // no ticks between epochs
         plt.Axes.SetLimitsX(epochs.Min() - 0.25, epochs.Max() + 0.25);
         plt.Axes.Bottom.Label.Text = "epoch";
         plt.Axes.Left.Label.Text = "training loss (solid)";
