@@ -21,7 +21,7 @@ namespace Distill.Student;
 /// The objective is the recipe's terms (<see cref="Recipe.Terms"/> or the shorthand); a term's student output is
 /// "logits" or a tap: a built-in's named tap, your <see cref="Students.ITappedStudent"/>'s, or a submodule name of your
 /// module (a forward hook records its output). Losses of your own go into <see cref="Losses.LossRegistry.Register{TParams}"/>.
-/// With an output directory the run owns it (<see cref="RunDirectory"/>): <paramref name="mode"/> says what happens to
+/// With an output directory the run owns it (<see cref="RunDirectory"/>): <c>mode</c> says what happens to
 /// a run already there; every input is checked before anything in it is deleted or written. It writes what
 /// train-student writes: run.json, recipe.json, metrics.jsonl, TensorBoard events, checkpoints, model.dat, curves.png,
 /// summary.json, best/ (the best epoch, <see cref="BestEpoch"/>) and, when the module is one the ONNX exporter

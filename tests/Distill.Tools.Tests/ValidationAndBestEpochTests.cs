@@ -23,6 +23,14 @@ public sealed class ValidationAndBestEpochTests
         var stdout = Tools.Ok("train-student", "--cache", train, "--student", "mlp:32", "--loss", "kd", "--epochs", "3", "--lr", "0.003",
             "--val-fraction", "0.1", "--threads", "2", "--out", run);
         StringAssert.Contains(stdout, "validation: 200 of 2,000 training samples held out (seed 0), never trained on");
+        // Redirected output has no width: each epoch is one line of at most 80 columns, validation accuracy kept.
+        var lines = stdout.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)).ToList();
+        Assert.HasCount(3, lines, stdout);
+        foreach (var line in lines)
+        {
+            Assert.IsLessThanOrEqualTo(80, line.Length, line);
+            StringAssert.Contains(line, " val 0.");
+        }
 
         var epochs = File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
         Assert.HasCount(3, epochs);

@@ -18,11 +18,11 @@ public sealed class TrainerEvents
     public Action<string>? Notice { get; init; }                 // a one-time remark (e.g. a dropped last batch)
 }
 
-/// <param name="Best">The epoch kept as best/ (<see cref="BestEpoch"/>), or null when the run measures no accuracy.</param>
-/// <param name="StoppedEarly">Whether <see cref="Recipe.EarlyStop"/> ended the run before its last epoch.</param>
 public sealed record TrainResult(IReadOnlyList<EpochMetrics> History, double WallSeconds, long Parameters)
 {
+    /// <summary>The epoch kept as best/ (<see cref="BestEpoch"/>), or null when the run measures no accuracy.</summary>
     public EpochMetrics? Best { get; init; }
+    /// <summary>Whether <see cref="Recipe.EarlyStop"/> ended the run before its last epoch.</summary>
     public bool StoppedEarly { get; init; }
 }
 

@@ -71,7 +71,7 @@ public sealed class TrainingData : IDisposable
 
     /// <summary>
     /// The train cache with a train split the caller opened (Distill.MLNet: an ML.NET IDataView), checked as
-    /// <see cref="Open(string, string?, string, string?)"/> checks it; no test split. The caller keeps
+    /// <see cref="Open(string, string?, string, string?, string?)"/> checks it; no test split. The caller keeps
     /// <paramref name="train"/>: dispose <see cref="Cache"/> when done, not this.
     /// </summary>
     public static TrainingData OpenWith(string cacheDir, IDataset train)
