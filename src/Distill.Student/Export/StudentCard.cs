@@ -131,7 +131,7 @@ public static class StudentCard
         if (t?["accuracy"]?["test"] is { } ta) teacher["accuracy_test"] = ta.DeepClone();
         if (teacher.Count > 0) card["distilled_from"] = teacher;
         if (s.Training is not null) card["training"] = s.Training;
-        card["weights"] = $"{weightsFile} (safetensors, PyTorch state_dict names of the modules in \"architecture\")";
+        card["weights"] = $"{weightsFile} (safetensors, PyTorch state_dict names of the modules in the architecture field)";
         if (t?["data"] is { } data) card["data"] = data.DeepClone();
         return card;
     }
