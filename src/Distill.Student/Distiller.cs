@@ -35,21 +35,25 @@ public static class Distiller
         string? outDir = null, RunMode mode = RunMode.New, TrainerEvents? events = null,
         InitialWeights? init = null, CancellationToken ct = default)
     {
-        Action<nn.Module<Tensor, Tensor>, string>? finishing = null;
-        if (outDir is not null)
+        // Decided after the student passed its shape check (RunAsync), so that a student that fails on a sample is
+        // refused as such rather than by the exporter's trace.
+        Action<nn.Module<Tensor, Tensor>, string>? Finishing()
         {
+            if (outDir is null) return null;
             var spec = StudentExportSpec.FromCache(data.Cache.Metadata);
             string name = student.GetType().Name;
             if (ExportProblem(student, spec) is { } why)
+            {
                 events?.Notice?.Invoke($"student.onnx will not be written: {why}");
-            else
-                finishing = (model, dir) =>
-                {
-                    model.to(CPU);
-                    StudentExport.WriteAll(model, name, spec, dir);
-                };
+                return null;
+            }
+            return (model, dir) =>
+            {
+                model.to(CPU);
+                StudentExport.WriteAll(model, name, spec, dir);
+            };
         }
-        return RunAsync(student, data, recipe, outDir, mode, init, finishing, events, ct);
+        return RunAsync(student, data, recipe, outDir, mode, init, Finishing, events, ct);
     }
 
     /// <summary>Why the ONNX exporter cannot write <paramref name="student"/> (one line), or null when it can.</summary>
@@ -74,7 +78,7 @@ public static class Distiller
         manual_seed(recipe.Seed);
         var student = StudentRegistry.Create(recipe.Student, data.Train.SampleShape, data.ClassCount);
         var spec = StudentExportSpec.FromCache(data.Cache.Metadata);
-        return RunAsync(student, data, recipe, outDir, mode, init, (model, dir) =>
+        return RunAsync(student, data, recipe, outDir, mode, init, () => (model, dir) =>
         {
             model.to(CPU);
             StudentExport.WriteAll(model, recipe.Student, spec, dir);
@@ -83,13 +87,14 @@ public static class Distiller
 
     private static async Task<TrainResult> RunAsync(nn.Module<Tensor, Tensor> student, TrainingData data, Recipe recipe,
         string? outDir, RunMode mode, InitialWeights? init,
-        Action<nn.Module<Tensor, Tensor>, string>? finishing, TrainerEvents? events, CancellationToken ct)
+        Func<Action<nn.Module<Tensor, Tensor>, string>?> finishingFor, TrainerEvents? events, CancellationToken ct)
     {
         if (outDir is null && mode != RunMode.New)
             throw new DistillException($"--{(mode == RunMode.Resume ? "resume" : "overwrite")} needs --out");
         recipe = TeacherCheck.Verify(recipe.Validate(), data);   // outputs record the teacher's hash, not a path
         var device = ResolveDevice(recipe.Device);
         StudentShapeCheck.Verify(student, data.Train.SampleShape, data.ClassCount, device);
+        var finishing = finishingFor();
         var objective = Objective.Build(RecipeTerms.Of(recipe));
         if (recipe.Batch < objective.MinBatchRows)
             throw new DistillException($"loss '{objective.MinBatchLoss}' needs a batch of at least {objective.MinBatchRows} rows, got --batch {recipe.Batch}");
