@@ -42,6 +42,7 @@ try
         Epochs = epochs, Limit = limit, Lr = 3e-3, Seed = 0,
         Terms = new() { new TermSpec { Loss = "ce", Weight = 0.5 }, new TermSpec { Loss = "logit_mse", Weight = 0.5 } },
     };
+    torch.manual_seed(recipe.Seed);   // the module's initial weights: the same run twice gives the same numbers
     var student = new TinyCnn(data.ClassCount);
     var result = await Distiller.TrainAsync(student, data, recipe, outDir, events: new TrainerEvents
     {
