@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test project, the ML.NET sample and the CUDA build check; the last line is
+# Runs every test project, the ML.NET and library samples, the packed-library check and the CUDA build check; the last line is
 # "tests: N passed, N failed, N skipped" (each check beyond the test projects counts as one test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,17 @@ mlnet_sample() {
     && dotnet samples/mlnet/bin/Release/net10.0/mlnet-sample.dll predict "$sample/model.zip"
 }
 check "samples/mlnet" mlnet_sample
+# The library sample (samples/student): a 2,000-image cache made by precompute-logits, then one epoch of its own
+# TorchSharp module and loss, kept with student.onnx.
+student_sample() {
+  dotnet tools/precompute-logits/bin/Release/net10.0/precompute-logits.dll --teacher models/fmnist-resnet/fmnist-resnet.onnx \
+      --dataset fashion-mnist --split train --limit 2000 --out "$sample/student-cache" --device cpu --threads 2 >/dev/null \
+    && dotnet samples/student/bin/Release/net10.0/student-sample.dll --cache "$sample/student-cache" --out "$sample/student-run" --epochs 1 \
+    && test -s "$sample/student-run/student.onnx"
+}
+check "samples/student" student_sample
+# A packed library installed into a new console project from a local folder source (tools/pack-check.sh).
+check "packed library in a new project" bash tools/pack-check.sh
 rm -rf "$sample"
 # The CUDA build of the teacher side restores, compiles (into bin-cuda/, obj-cuda/) and runs on the CPU.
 check "CUDA build of the teacher side" bash tools/cuda-build-check.sh

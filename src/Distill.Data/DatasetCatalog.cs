@@ -23,6 +23,17 @@ public static class DatasetCatalog
         return data;
     }
 
+    /// <summary>
+    /// A dataset given for evaluation alone (train-student <c>--test-dataset</c>): its test split, or, for a format with
+    /// one split (<c>npy:</c>, a <c>folder:</c> tree without train/ and test/), that split.
+    /// </summary>
+    public static IDataset OpenTestSplit(string spec, DatasetOptions? options = null) => Open(spec, HasTestSplit(spec) ? "test" : "train", options);
+
+    private static bool HasTestSplit(string spec) =>
+        spec.StartsWith("npy:", StringComparison.Ordinal) ? false
+        : spec.StartsWith("folder:", StringComparison.Ordinal) ? FolderDataset.HasSplitLayout(FolderOptions.Parse(spec["folder:".Length..]).Directory)
+        : true;
+
     private static IDataset OpenFormat(string spec, string split, DatasetOptions options)
     {
         if (string.IsNullOrWhiteSpace(spec)) throw new DistillException("empty dataset name");
@@ -34,7 +45,10 @@ public static class DatasetCatalog
                 var dir = Path.Combine(DebianDatasetRoot, spec);
                 if (!Directory.Exists(dir))
                     throw new DistillException(
-                        $"{spec} not found at {dir}; install it with 'apt-get install dataset-{spec}' or pass idx:DIR");
+                        spec == "fashion-mnist"
+                            ? $"{spec} not found at {dir}; install it with 'apt-get install dataset-fashion-mnist' or pass idx:DIR"
+                            // Debian packages Fashion-MNIST only: MNIST's four IDX files are the user's to put there.
+                            : $"{spec} not found at {dir}; put MNIST's four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...) there or pass idx:DIR");
                 return IdxDataset.Open(spec, dir, split);
             }
         }

@@ -48,6 +48,9 @@ public sealed class FolderDataset : IDataset
         _fingerprint = new Lazy<string>(ComputeFingerprint);
     }
 
+    /// <summary>Whether <paramref name="dir"/> holds train/ or test/ (two splits) rather than being one split itself.</summary>
+    public static bool HasSplitLayout(string dir) => Directory.Exists(Path.Combine(dir, "train")) || Directory.Exists(Path.Combine(dir, "test"));
+
     /// <param name="name">The whole spec as given (<c>folder:...</c>); the teacher card's resize/crop, when applied, are appended.</param>
     /// <param name="options">The teacher's classes and the card's eval transforms (the spec's own options win).</param>
     public static FolderDataset Open(string name, string spec, string split, DatasetOptions? options = null)
@@ -74,7 +77,7 @@ public sealed class FolderDataset : IDataset
         if (!Directory.Exists(dir)) throw new DistillException($"dataset directory not found: {dir}");
 
         string trainRoot = Path.Combine(dir, "train"), testRoot = Path.Combine(dir, "test");
-        bool splitLayout = Directory.Exists(trainRoot) || Directory.Exists(testRoot);
+        bool splitLayout = HasSplitLayout(dir);
         string root;
         string[] folders;
         if (splitLayout)

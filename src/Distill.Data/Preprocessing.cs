@@ -10,6 +10,9 @@ public sealed record Preprocessing(double Scale, double[] Mean, double[] Std)
 {
     public static Preprocessing Identity { get; } = new(1.0 / 255.0, new[] { 0.0 }, new[] { 1.0 });
 
+    /// <summary>The raw values unchanged (<c>--no-normalize</c>).</summary>
+    public static Preprocessing Raw { get; } = new(1.0, new[] { 0.0 }, new[] { 1.0 });
+
     /// <summary>Normalizes <paramref name="values"/> in place: whole samples, channels first.</summary>
     /// <remarks>
     /// Computed as raw · (scale/std) + (−mean/std) in float32, vectorized: the hot loop of both stages. It differs from

@@ -5,7 +5,7 @@ namespace Distill.Data;
 
 /// <summary>
 /// The JSON card that travels beside a teacher (or exported student) model: <c>model.onnx</c> → <c>model.json</c>,
-/// in the format of ../shared/teachers/fmnist-resnet.json. Only the fields the pipeline needs are read.
+/// in the format of models/fmnist-resnet/fmnist-resnet.json; every field that is read is described in docs/teacher-card.md.
 /// </summary>
 public sealed record TeacherCard(
     string? InputName,
@@ -120,9 +120,9 @@ public sealed record TeacherCard(
         _ => new[] { n.GetValue<double>() },
     };
 
-    /// <summary>Preprocessing from the card; flags given by the user override it field by field.</summary>
-    public static Preprocessing Resolve(TeacherCard? card, double? scale, double[]? mean, double[]? std) => new(
-        scale ?? card?.Scale ?? 1.0 / 255.0,
-        mean ?? card?.Mean ?? new[] { 0.0 },
-        std ?? card?.Std ?? new[] { 1.0 });
+    /// <summary>
+    /// <c>input.scale</c> of a card that gives <c>input.mean</c> and <c>input.std</c> but no scale: raw 8-bit values to
+    /// [0, 1], torchvision's ToTensor (the card format's documented default, docs/teacher-card.md).
+    /// </summary>
+    public const double DefaultScale = 1.0 / 255.0;
 }

@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace Distill.Student;
 
 /// <summary>
-/// Student architectures by name. Built-in: mlp-20-20, mlp-256-256, cnn-small (the Fashion-MNIST reference table's),
-/// <c>mlp:H1,H2,...</c>, resnet20 / resnet32 (32×32 inputs), multitask-small (segmentation + detection, sized from the
-/// teacher's <see cref="DenseHeads"/>). A user's own module goes through <see cref="Distiller"/> directly instead.
+/// Student architectures by name. Built-in: mlp-20-20, mlp-256-256, cnn-small (the reference table
+/// bench/train/fmnist-students.reference.json), <c>mlp:H1,H2,...</c>, resnet20 / resnet32 (32×32 inputs),
+/// multitask-small (segmentation + detection, sized from the teacher's <see cref="DenseHeads"/>). A user's own module
+/// goes through <see cref="Distiller"/> directly instead.
 /// </summary>
 public static class StudentRegistry
 {

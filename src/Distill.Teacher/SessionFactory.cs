@@ -14,8 +14,9 @@ public static class SessionFactory
     public const string CudaProvider = "CUDAExecutionProvider";
 
     /// <summary>
-    /// Session options for <paramref name="device"/>. <c>auto</c> falls back to CPU and reports why through
-    /// <paramref name="warn"/> (once); <c>cuda</c> without a usable provider is an error naming what is missing.
+    /// Session options for <paramref name="device"/>. <c>auto</c> falls back to CPU: silently on a CPU-only build (there
+    /// is nothing to report), with one line through <paramref name="warn"/> on a CUDA build that finds no usable GPU;
+    /// <c>cuda</c> without a usable provider is an error naming what is missing.
     /// </summary>
     public static SessionOptions CreateOptions(ExecutionDevice device, int threads, Action<string> warn, out string used)
     {
@@ -28,19 +29,20 @@ public static class SessionFactory
         used = "cpu";
         if (device.Kind == "cpu") return options;
 
-        string? problem = TryAppendCuda(options, device.DeviceId);
+        string? problem = TryAppendCuda(options, device.DeviceId, out bool cpuOnlyBuild);
         if (problem == null) { used = $"cuda:{device.DeviceId}"; return options; }
         if (device.Kind == "cuda")
         {
             options.Dispose();
             throw new DistillException($"--device {device}: {problem}");
         }
-        warn($"warning: CUDA not usable ({problem}); running on CPU");
+        if (!cpuOnlyBuild) warn($"warning: no usable GPU, running on the CPU: {problem}");
         return options;
     }
 
-    private static string? TryAppendCuda(SessionOptions options, int deviceId)
+    private static string? TryAppendCuda(SessionOptions options, int deviceId, out bool cpuOnlyBuild)
     {
+        cpuOnlyBuild = false;
         // Not gated on GetAvailableProviders(): some CUDA builds (e.g. the 1.29 one used on the GPU machine) list only
         // the CPU provider there and still load CUDA. Appending is the real test.
         try
@@ -60,7 +62,8 @@ public static class SessionFactory
         {
             // Newer CUDA builds ship the provider as a plugin library (it exports CreateEpFactories) instead of
             // compiling it into the core; older ones only have the original entry point.
-            if (FindLibrary(CudaPluginLibrary) is null)
+            cpuOnlyBuild = FindLibrary(CudaPluginLibrary) is null;
+            if (cpuOnlyBuild)
                 return $"this ONNX Runtime build is CPU-only: no {CudaProvider} and no {CudaPluginLibrary} on LD_LIBRARY_PATH " +
                        "(build with -p:UseCuda=true, or supply CUDA-enabled native libraries)";
             return TryAppendCudaPlugin(options, deviceId) is { } problem ? TryAppendCudaV1(options, deviceId) is null ? null : problem : null;
@@ -69,6 +72,7 @@ public static class SessionFactory
         // GPU build without CUDA/cuDNN libraries throws OnnxRuntimeException naming the library that failed to load.
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
+            cpuOnlyBuild = e is EntryPointNotFoundException;   // the CPU package lacks the CUDA entry point altogether
             string providers;
             try { providers = string.Join(", ", OrtEnv.Instance().GetAvailableProviders()); }
             catch (Exception) { providers = "unknown"; }

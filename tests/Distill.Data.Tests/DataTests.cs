@@ -100,10 +100,10 @@ public sealed class DataTests
         var card = TeacherCard.TryLoadFor(Path.Combine(dir, "t.onnx"))!;
         Assert.AreEqual("x", card.InputName);
         Assert.AreEqual("logits", card.OutputName);
-        var pre = TeacherCard.Resolve(card, null, null, null);
+        var pre = PreprocessingFlags.None.Require(card, "teacher.onnx").Value;
         CollectionAssert.AreEqual(new[] { 0.2860406 }, pre.Mean);
         Assert.AreEqual(1 / 255.0, pre.Scale);
-        CollectionAssert.AreEqual(new[] { 0.5 }, TeacherCard.Resolve(card, null, new[] { 0.5 }, null).Mean);
+        CollectionAssert.AreEqual(new[] { 0.5 }, new PreprocessingFlags(null, new[] { 0.5 }, null).Require(card, "t.onnx").Value.Mean);
         Assert.IsNull(TeacherCard.TryLoadFor(Path.Combine(dir, "none.onnx")));
         File.WriteAllText(Path.Combine(dir, "bad.json"), "{ not json");
         Assert.ThrowsExactly<DistillException>(() => TeacherCard.Load(Path.Combine(dir, "bad.json")));

@@ -36,7 +36,7 @@ public sealed class MlNetExampleTests
 
         // Preprocess as the card says, then predict with ML.NET.
         var card = TeacherCard.Load(exported.CardPath);
-        var pre = TeacherCard.Resolve(card, null, null, null);
+        var pre = PreprocessingFlags.None.Require(card, exported.CardPath).Value;
         var ds = DatasetCatalog.Open("fashion-mnist", "test");
         const int n = 8;
         var pixels = new float[n * 784];

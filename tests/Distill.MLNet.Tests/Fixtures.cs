@@ -24,7 +24,7 @@ internal static class Fixtures
         var card = FmnistCard;
         await LogitPrecomputer.RunAsync(new PrecomputeRequest
         {
-            TeacherPath = FmnistTeacher, Dataset = DatasetCatalog.Open("fashion-mnist", split), Preprocessing = TeacherCard.Resolve(card, null, null, null),
+            TeacherPath = FmnistTeacher, Dataset = DatasetCatalog.Open("fashion-mnist", split), Preprocessing = PreprocessingFlags.None.Require(card, FmnistTeacher).Value,
             OutputDirectory = dir, Limit = limit, RowGroupSize = rowGroup, BatchSize = Math.Min(rowGroup, 256), Threads = 2,
             Device = ExecutionDevice.Cpu, ClassNames = card.Classes, Encoding = encoding ?? CacheEncoding.Float32,
         });

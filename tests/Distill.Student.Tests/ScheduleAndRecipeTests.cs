@@ -45,6 +45,25 @@ public sealed class ScheduleAndRecipeTests
     }
 
     [TestMethod]
+    public void RecipeKeysAndTypesAreNamedAndItsTeacherPathIsRelativeToTheRecipe()
+    {
+        using var dir = new TempDir();
+        var sub = Directory.CreateDirectory(Path.Combine(dir.Path, "recipes")).FullName;
+        var path = Path.Combine(sub, "r.json");
+        File.WriteAllText(path, "{ \"student\": \"mlp-20-20\", \"teacher\": \"../models/t.onnx\" }");
+        Assert.AreEqual(Path.Combine(dir.Path, "models", "t.onnx"), Recipe.Load(path).Teacher);
+        var sha = new string('a', 64);
+        File.WriteAllText(path, $"{{ \"teacher\": \"{sha}\" }}");
+        Assert.AreEqual(sha, Recipe.Load(path).Teacher, "a SHA-256 is not a path");
+        File.WriteAllText(path, "{ \"colour\": 1 }");
+        var unknown = Assert.ThrowsExactly<DistillException>(() => Recipe.Load(path)).Message;
+        Assert.AreEqual($"{path}: unknown key 'colour' (valid keys: {string.Join(", ", Recipe.Keys)})", unknown);
+        CollectionAssert.IsSubsetOf(new[] { "student", "epochs", "val_fraction", "early_stop", "limit", "teacher" }, Recipe.Keys.ToList());
+        File.WriteAllText(path, "{ \"epochs\": \"ten\" }");
+        Assert.AreEqual($"{path}: 'epochs' has the wrong type (expected an integer)", Assert.ThrowsExactly<DistillException>(() => Recipe.Load(path)).Message);
+    }
+
+    [TestMethod]
     public void ShippedRecipesLoad()
     {
         var dir = Path.Combine(AppContext.BaseDirectory, "recipes");

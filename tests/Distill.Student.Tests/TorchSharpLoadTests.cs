@@ -6,7 +6,7 @@ namespace Distill.Student.Tests;
 [TestClass]
 public sealed class TorchSharpLoadTests
 {
-    // Fails when the build's GLIBCXX fix (src/Distill.Build) did not run: the native bridge would not load.
+    // Fails when the build's GLIBCXX fix (src/Distill.Student/buildTransitive/Distill.Student.targets) did not run: the native bridge would not load.
     [TestMethod]
     public void NativeBridgeLoadsAndComputes()
     {

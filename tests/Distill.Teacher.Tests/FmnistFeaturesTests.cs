@@ -18,7 +18,7 @@ public sealed class FmnistFeaturesTests
     private static PrecomputeRequest Request(params string[] outputs) => new()
     {
         TeacherPath = TestPaths.FmnistTeacher, Dataset = DatasetCatalog.Open("fashion-mnist", "test"),
-        Preprocessing = TeacherCard.Resolve(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), null, null, null),
+        Preprocessing = PreprocessingFlags.None.Require(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), TestPaths.FmnistTeacher).Value,
         OutputDirectory = TestPaths.TempDir(), Device = ExecutionDevice.Cpu, BatchSize = 100, RowGroupSize = 200, Limit = 250, Threads = 2,
         OutputNames = outputs,
     };

@@ -13,7 +13,7 @@ public sealed class FmnistTeacherTests
     {
         var data = DatasetCatalog.Open("fashion-mnist", "test");
         var dir = TestPaths.TempDir();
-        var pre = TeacherCard.Resolve(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), null, null, null);
+        var pre = PreprocessingFlags.None.Require(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), TestPaths.FmnistTeacher).Value;
         var warnings = new List<string>();
         var result = await LogitPrecomputer.RunAsync(new PrecomputeRequest
         {
@@ -57,7 +57,7 @@ public sealed class FmnistTeacherTests
     public async Task AutoDeviceFallsBackToCpuWithOneWarningAndCudaFailsClearly()
     {
         var data = DatasetCatalog.Open("fashion-mnist", "test");
-        var pre = TeacherCard.Resolve(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), null, null, null);
+        var pre = PreprocessingFlags.None.Require(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), TestPaths.FmnistTeacher).Value;
         var warnings = new List<string>();
         var result = await LogitPrecomputer.RunAsync(new PrecomputeRequest
         {

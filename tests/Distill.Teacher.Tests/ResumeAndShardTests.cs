@@ -23,7 +23,7 @@ public sealed class ResumeAndShardTests
         await LogitPrecomputer.RunAsync(new PrecomputeRequest
         {
             TeacherPath = TestPaths.FmnistTeacher, Dataset = DatasetCatalog.Open("fashion-mnist", "test"),
-            Preprocessing = TeacherCard.Resolve(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), null, null, null),
+            Preprocessing = PreprocessingFlags.None.Require(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), TestPaths.FmnistTeacher).Value,
             OutputDirectory = dir, Device = ExecutionDevice.Cpu, BatchSize = Batch, RowGroupSize = RowGroup, Limit = Limit, Threads = 1,
         });
         return dir;

@@ -28,7 +28,7 @@ public sealed class SceneTeacherTests
     private static PrecomputeRequest Request(IDataset data, CacheEncoding encoding) => new()
     {
         TeacherPath = Teacher, Dataset = data, OutputNames = new[] { "seg", "det" }, Encoding = encoding,
-        Preprocessing = TeacherCard.Resolve(TeacherCard.TryLoadFor(Teacher), null, null, null),
+        Preprocessing = PreprocessingFlags.None.Require(TeacherCard.TryLoadFor(Teacher), Teacher).Value,
         DetectionHeads = TeacherCard.TryLoadFor(Teacher)!.DetectionHeads,
         OutputDirectory = TestPaths.TempDir(), Device = ExecutionDevice.Cpu, BatchSize = 16, Threads = 2,
     };

@@ -235,7 +235,9 @@ public sealed class DiskFullTests
     {
         // One epoch: nothing is deleted between the checkpoint and the end, so each final write is the next to need space.
         var reference = Reference(epochs: 1);
-        string[] final = { "model.dat", "student.onnx", "student.safetensors", "student.json", "curves.png", "summary.json" };
+        // The test split is labelled, so the run also keeps its best epoch (the only one) in best/.
+        string[] final = { "model.dat", "student.onnx", "student.safetensors", "student.json",
+            "best/model.dat", "best/student.onnx", "best/student.safetensors", "best/student.json", "curves.png", "summary.json" };
         // Start with room for exactly what the run writes before its final outputs (lock file included).
         int before = Directory.GetFiles(reference, "*", SearchOption.AllDirectories)
             .Where(f => !final.Contains(Path.GetRelativePath(reference, f)))

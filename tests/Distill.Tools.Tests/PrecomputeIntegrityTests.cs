@@ -328,7 +328,7 @@ public sealed class PrecomputeIntegrityTests
         Signal(p, "INT");
         Assert.IsTrue(p.WaitForExit(60_000));
         Assert.AreEqual(130, p.ExitCode, stderr.Result);
-        StringAssert.Contains(stderr.Result, "precompute-logits was interrupted; run the same command with --resume to continue from the last complete row group");
+        StringAssert.Contains(stderr.Result, "precompute-logits was interrupted; every complete row group is kept: run the same command with --resume to continue from there");
         AssertNoTemporaryFiles(dir);
         var resumed = Precompute(Slow(dir, "--resume"));
         Assert.AreEqual(0, resumed.Code, resumed.Stderr);
@@ -343,7 +343,7 @@ public sealed class PrecomputeIntegrityTests
         string Bound(int got) => $"--threads must be between 1 and {Distill.Data.ThreadLimit.Max} (4 × the {Environment.ProcessorCount} cores), got {got}";
         AssertRefused(Precompute(Tiny(Tools.TempDir(), "--threads", "100000")), Bound(100000), "precompute-logits --threads 100000");
         AssertRefused(Precompute(Tiny(Tools.TempDir(), "--threads", "-1")), Bound(-1), "precompute-logits --threads -1");
-        AssertRefused(Precompute("bench", "--threads", "100000", "--limit", "10"), Bound(100000), "bench --threads 100000");
-        AssertRefused(Precompute("bench", "--threads", "0", "--limit", "10"), Bound(0), "bench --threads 0");
+        AssertRefused(Precompute("bench", "--teacher", Tools.Teacher, "--threads", "100000", "--limit", "10"), Bound(100000), "bench --threads 100000");
+        AssertRefused(Precompute("bench", "--teacher", Tools.Teacher, "--threads", "0", "--limit", "10"), Bound(0), "bench --threads 0");
     }
 }

@@ -7,22 +7,23 @@ namespace Distill.Tools.Evaluate;
 
 /// <summary>What one model scored on the split.</summary>
 internal sealed record ModelScore(string Name, double Top1, double Ece, long Parameters, long Bytes,
-    double MicrosPerImageBatch1, double MicrosPerImageBatch256, int[] Predictions, int ClassCount, string[]? ClassNames);
+    double MicrosPerImageBatch1, double MicrosPerImageBatch256, int[] Predictions, int ClassCount, string[]? ClassNames,
+    ResolvedPreprocessing Preprocessing);
 
 /// <summary>
 /// Runs an ONNX classifier over a labelled split with ONNX Runtime on the CPU (inputs and outputs resolved like
-/// precompute-logits, preprocessing from the model's card) and measures top-1, calibration and latency.
+/// precompute-logits; the preprocessing as the command resolved it) and measures top-1, calibration and latency.
 /// </summary>
 internal static class ModelEvaluation
 {
     private const int Batch = 256;
 
     /// <param name="path">An existing model file (Program checks both models before evaluating either).</param>
-    public static ModelScore Run(string path, IDataset data, int threads)
+    public static ModelScore Run(string path, IDataset data, ResolvedPreprocessing preprocessing, int threads)
     {
         if (!data.HasLabels) throw new DistillException($"{data.Name} {data.Split} has no labels to evaluate against");
         var card = TeacherCard.TryLoadFor(path);
-        var pre = TeacherCard.Resolve(card, null, null, null);
+        var pre = preprocessing.Value;
         using var model = TeacherModel.Open(path, data.SampleShape, card?.InputName, card?.OutputName is { } o ? new[] { o } : null,
             ExecutionDevice.Cpu, threads, _ => { });
         if (model.OutputShapes[0].Length != 1)
@@ -75,7 +76,7 @@ internal static class ModelEvaluation
         }
 
         return new ModelScore(Path.GetFileName(path), top1, ExpectedCalibrationError(predictions, confidence, labels),
-            Parameters(path), new FileInfo(path).Length, Latency(1, 500), Latency(Batch, 8), predictions, classes, card?.Classes);
+            Parameters(path), new FileInfo(path).Length, Latency(1, 500), Latency(Batch, 8), predictions, classes, card?.Classes, preprocessing);
     }
 
     /// <summary>

@@ -16,7 +16,8 @@ internal static class CompareCommand
         var a = new Argument<string>("a") { Description = "First cache directory" };
         var b = new Argument<string>("b") { Description = "Second cache directory" };
         var tolerance = new Option<double>("--tolerance") { Description = "Largest acceptable difference (|Δ logit|, or |Δ log p| with a top-K cache); exit 1 above it", DefaultValueFactory = _ => 1e-4 };
-        var cmd = new Command("compare", "Compare the logits of two caches of the same data (rows, labels, max absolute difference; log-probabilities over the stored classes when one is top-K)");
+        var cmd = new Command("compare", ToolHelp.Describe("Compare the logits of two caches of the same data (rows, labels, max absolute difference; log-probabilities over the stored classes when one is top-K)",
+            "precompute-logits compare caches/fmnist-test-cuda caches/fmnist-test"));
         cmd.Arguments.Add(a);
         cmd.Arguments.Add(b);
         cmd.Options.Add(tolerance);

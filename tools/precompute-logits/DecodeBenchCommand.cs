@@ -26,7 +26,9 @@ internal static class DecodeBenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Alternating measurements of each", DefaultValueFactory = _ => 3 };
         var limit = new Option<int>("--limit") { Description = "Images (0: the whole split)", DefaultValueFactory = _ => 0 };
         var keep = new Option<int>("--keep") { Description = "Decoded batches the bare loop cycles through (its speed does not depend on the pixels)", DefaultValueFactory = _ => 4 };
-        var cmd = new Command("bench-decode", "Benchmark precompute-logits on encoded images against a decode-only pass plus a bare ONNX Runtime Run loop (ratio of wall times, goal ≤ 1.05)");
+        var cmd = new Command("bench-decode", ToolHelp.Describe(
+            "Benchmark precompute-logits on encoded images against a decode-only pass plus a bare ONNX Runtime Run loop (ratio of wall times, goal ≤ 1.05)",
+            "precompute-logits bench-decode --teacher resnet18.onnx --dataset folder:data/imagenet-val,resize=short:256,crop=center:224 --limit 512"));
         foreach (var o in new Option[] { teacher, dataset, split, batch, threads, repeats, limit, keep }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -36,7 +38,7 @@ internal static class DecodeBenchCommand
             int b = r.GetValue(batch), t = ThreadLimit.Check(r.GetValue(threads), "--threads");
             int n = r.GetValue(limit) is > 0 and var l ? Math.Min(l, data.Count) : data.Count;
             if (b <= 0) throw new DistillException("--batch must be positive");
-            var pre = TeacherCard.Resolve(card, null, null, null);
+            var pre = BenchCommand.SpeedOnlyPreprocessing(path);
             _ = data.Fingerprint; // hashes every file once, before any timing (the tool does it before its clock starts)
             var bareBatches = BareLoopBatches(data, pre, n, b, Math.Max(1, r.GetValue(keep)));
             var dir = Path.Combine(Path.GetTempPath(), $"distill-bench-decode-{Environment.ProcessId}");

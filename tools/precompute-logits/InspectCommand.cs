@@ -8,7 +8,8 @@ internal static class InspectCommand
     {
         var dir = new Argument<string>("cache") { Description = "Cache directory" };
         var verify = new Option<bool>("--verify") { Description = "Also read every row group, checking every column against its checksum and every row's index, and report the teacher's accuracy" };
-        var cmd = new Command("inspect", "Validate a cache (metadata and its checksum, parts, sample coverage) and print its summary; --verify reads all of it");
+        var cmd = new Command("inspect", ToolHelp.Describe("Validate a cache (metadata and its checksum, parts, sample coverage) and print its summary; --verify reads all of it",
+            "precompute-logits inspect caches/fmnist-train --verify"));
         cmd.Arguments.Add(dir);
         cmd.Options.Add(verify);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>

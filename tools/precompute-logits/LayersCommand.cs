@@ -12,11 +12,11 @@ internal static class LayersCommand
         var teacher = new Argument<string>("teacher") { Description = "ONNX teacher model" };
         var dataset = new Option<string?>("--dataset") { Description = "Dataset whose sample shape is fed (needed when the model's input has free axes besides the batch), e.g. fashion-mnist" };
         var input = new Option<string?>("--input") { Description = "Model input to feed when it has several (default: the card's)" };
-        var cmd = new Command("layers",
+        var cmd = new Command("layers", ToolHelp.Describe(
             "List the tensors of a teacher's graph in graph order with their type and shape for one sample (from one run on zeros); " +
-            "any float32 tensor with a batch axis can be cached with --output NAME.\n" +
-            "Example: precompute-logits layers models/fmnist-resnet/fmnist-resnet.onnx, then\n" +
-            "  precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --output logits --output /Flatten_output_0 --out caches/fmnist-train-features");
+            "any float32 tensor with a batch axis can be cached with --output NAME.",
+            "precompute-logits layers models/fmnist-resnet/fmnist-resnet.onnx, then",
+            "precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --output logits --output /Flatten_output_0 --out caches/fmnist-train-features"));
         cmd.Arguments.Add(teacher);
         cmd.Options.Add(dataset);
         cmd.Options.Add(input);

@@ -21,9 +21,10 @@ internal static class PrecomputeCommand
         var views = new Option<int>("--views") { Description = "Augmented views to cache per sample (each its own row with its view number and augmentation parameters)", DefaultValueFactory = _ => 1 };
         var augment = new Option<string?>("--augment") { Description = "Augmentation of each view: crop:P (random crop with P pixels of zero padding), flip (random horizontal flip), e.g. crop:2,flip" };
         var augmentSeed = new Option<int>("--augment-seed") { Description = "Seed of the per-(sample, view) augmentation parameters", DefaultValueFactory = _ => 0 };
-        var mean = new Option<string?>("--mean") { Description = "Per-channel mean, comma-separated (overrides the card)" };
-        var std = new Option<string?>("--std") { Description = "Per-channel std, comma-separated (overrides the card)" };
-        var scale = new Option<double?>("--scale") { Description = "Multiplier applied to raw values before mean/std (default 1/255, or the card's)" };
+        var mean = new Option<string?>("--mean") { Description = "Per-channel mean, comma-separated (overrides the card's; needed without a card)" };
+        var std = new Option<string?>("--std") { Description = "Per-channel std, comma-separated (overrides the card's; needed without a card)" };
+        var scale = new Option<string?>("--scale") { Description = "Multiplier of the raw values before mean/std, e.g. 1/255 for 8-bit pixels, 1 for values already in [0, 1] (overrides the card's; needed without a card)" };
+        var noNormalize = new Option<bool>("--no-normalize") { Description = "Feed the raw values as they are stored (instead of --scale/--mean/--std)" };
         var device = new Option<string>("--device") { Description = "auto (CUDA when available, else CPU), cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
         var batch = new Option<int>("--batch") { Description = "Images per ONNX Runtime call", DefaultValueFactory = _ => 256 };
         var threads = new Option<int>("--threads") { Description = $"ONNX Runtime intra-op threads, 1 to {ThreadLimit.Max} (0: ONNX Runtime's default)", DefaultValueFactory = _ => 0 };
@@ -37,27 +38,32 @@ internal static class PrecomputeCommand
         var compression = new Option<string?>("--compression") { Description = "Page compression: none, lz4 or zstd (level Fastest); default zstd for top-K caches, none otherwise" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing cache or interrupted run (the old cache stays until the new one is complete, all shards included)" };
 
-        var cmd = new RootCommand(
-            "Run an ONNX teacher once over a dataset split and cache its logits in Parquet for train-student.\n" +
-            "Example: precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split train --out caches/fmnist-train");
-        foreach (var o in new Option[] { teacher, ensemble, dataset, split, output, input, outputName, views, augment, augmentSeed, mean, std, scale, device, batch, threads, rowGroup, limit, shard, resume, dtype, topK, topKExtras, compression, overwrite })
+        var cmd = new RootCommand(ToolHelp.Describe(
+            "Run an ONNX teacher once over a dataset split and cache its logits in Parquet for train-student. The input's\n" +
+            "preprocessing x = (raw·scale − mean) / std comes from the teacher's card <model>.json or from --scale/--mean/--std.",
+            "precompute-logits --teacher models/fmnist-resnet/fmnist-resnet.onnx --dataset fashion-mnist --split train --out caches/fmnist-train",
+            "precompute-logits --teacher my.onnx --scale 1/255 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --dataset folder:data/pets --out caches/pets-train",
+            "precompute-logits card my.onnx --scale 1/255 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --classes classes.txt   (then no flags are needed)"));
+        foreach (var o in new Option[] { teacher, ensemble, dataset, split, output, input, outputName, views, augment, augmentSeed, mean, std, scale, noNormalize, device, batch, threads, rowGroup, limit, shard, resume, dtype, topK, topKExtras, compression, overwrite })
             cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var teacherPaths = r.GetValue(teacher)!;
-            var cards = teacherPaths.Select(p => File.Exists(p) ? TeacherCard.TryLoadFor(p) : null).ToList();
+            foreach (var p in teacherPaths)
+                if (!File.Exists(p)) throw new DistillException($"teacher {p} not found");
+            var flags = PreprocessingFlags.Parse(r.GetValue(scale), r.GetValue(mean), r.GetValue(std), r.GetValue(noNormalize));
+            var cards = teacherPaths.Select(TeacherCard.TryLoadFor).ToList();
+            var resolved = teacherPaths.Select((p, i) => flags.Require(cards[i], p)).ToList();
             var card = cards[0];
             // The first card's classes label folder datasets and its resize/crop apply to them.
             var data = DatasetCatalog.Open(r.GetValue(dataset)!, r.GetValue(split)!,
                 TeacherCard.DatasetOptionsFor(card, w => Console.Error.WriteLine(w)));
-            double? scaleFlag = r.GetValue(scale);
-            double[]? meanFlag = r.GetValue(mean) is { } m ? Preprocessing.ParseList(m, "mean") : null;
-            double[]? stdFlag = r.GetValue(std) is { } s ? Preprocessing.ParseList(s, "std") : null;
-            var pre = TeacherCard.Resolve(card, scaleFlag, meanFlag, stdFlag);
+            var pre = resolved[0].Value;
             // Every teacher sees the same preprocessed batch, so their cards must agree on it.
             for (int i = 1; i < cards.Count; i++)
-                if (TeacherCard.Resolve(cards[i], scaleFlag, meanFlag, stdFlag) is var other && other.ToString() != pre.ToString())
+                if (resolved[i].Value is var other && other.ToString() != pre.ToString())
                     throw new DistillException($"teachers' cards disagree on preprocessing: {Path.GetFileName(teacherPaths[0])} {pre}, {Path.GetFileName(teacherPaths[i])} {other}");
+            if (ValueRangeCheck.Warning(data, resolved[0]) is { } rangeWarning) Console.Error.WriteLine(rangeWarning);
             var outputs = r.GetValue(outputName) is { Length: > 0 } o ? o : card?.OutputName is { } co ? new[] { co } : null;
             var req = new PrecomputeRequest
             {
@@ -88,18 +94,18 @@ internal static class PrecomputeCommand
             req.Validate();   // before the header line; RunAsync checks again for library callers
             var (first, end) = req.Shard.Range(req.Limit > 0 ? Math.Min(req.Limit, data.Count) : data.Count);
             long total = (long)(end - first) * Math.Max(req.Views, 1);
-            Console.WriteLine($"teacher {string.Join(" + ", teacherPaths.Select(Path.GetFileName))}{(teacherPaths.Length > 1 ? $" ({req.Ensemble ?? "separate"})" : "")} on {data.Name} {data.Split} ({end - first:N0} samples{(req.Views > 1 ? $" × {req.Views} views" : "")}), {pre}");
+            Console.WriteLine($"teacher {string.Join(" + ", teacherPaths.Select(Path.GetFileName))}{(teacherPaths.Length > 1 ? $" ({req.Ensemble ?? "separate"})" : "")} on {data.Name} {data.Split} ({end - first:N0} samples{(req.Views > 1 ? $" × {req.Views} views" : "")}), {resolved[0]}");
             PrecomputeResult result;
             try
             {
                 result = await ConsoleProgress.RunAsync("precompute-logits", total,
                     progress => LogitPrecomputer.RunAsync(req, progress, w => Console.Error.WriteLine(w), ct));
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (OperationCanceledException e) when (ct.IsCancellationRequested)
             {
                 // Ctrl-C: every complete row group is kept for the same command with --resume.
-                Console.Error.WriteLine($"precompute-logits was interrupted; run the same command with --resume to continue from the last complete row group{(req.Overwrite ? " (instead of --overwrite)" : "")}");
-                throw;
+                throw new Interrupted("precompute-logits was interrupted; every complete row group is kept: run the same command with --resume " +
+                    $"to continue from there{(req.Overwrite ? " (instead of --overwrite)" : "")}", e);
             }
             if (result.Computed == 0 && result.Samples > 0) Console.WriteLine("this shard of the cache was already complete; nothing to compute");
             Console.WriteLine($"samples:      {result.Samples:N0} × {result.ClassCount} logits on {result.Device} (shard {req.Shard}, {result.Computed:N0} computed now)");

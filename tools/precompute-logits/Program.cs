@@ -8,4 +8,5 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DecodeBenchCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(LayersCommand.Create());
+root.Subcommands.Add(CardCommand.Create());
 return await ToolMain.InvokeAsync(root, args);

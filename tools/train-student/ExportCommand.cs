@@ -22,7 +22,10 @@ public static class ExportCommand
         var cache = new Option<string?>("--cache") { Description = "Logits cache the student was trained on (input/output names, shape, preprocessing)" };
         var card = new Option<string?>("--teacher-card") { Description = "Teacher card JSON (default: models/STEM/STEM.json for the cache's teacher, else models/fmnist-resnet/fmnist-resnet.json)" };
         var outDir = new Option<string?>("--out") { Description = "Output directory (default: the run directory)" };
-        var cmd = new Command("export", "Export a trained student as ONNX (opset 17) + card JSON + safetensors");
+        var cmd = new Command("export", ToolHelp.Describe(
+            "Export a trained student as ONNX (opset 17) + card JSON + safetensors; give --run DIR, or --weights FILE with --student and --cache (or --teacher-card)",
+            "train-student export --run runs/kd",
+            "train-student export --weights runs/kd/checkpoints/epoch-0005/model.dat --student mlp-256-256 --cache caches/fmnist-train --out runs/kd-epoch5"));
         foreach (var o in new Option[] { weights, run, student, cache, card, outDir }) cmd.Options.Add(o);
         cmd.SetAction((ParseResult p) =>
         {

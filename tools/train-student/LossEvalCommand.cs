@@ -14,7 +14,8 @@ public static class LossEvalCommand
         var output = new Option<string>("--out") { Description = "Where to write {\"results\": [{\"value\", \"grad_student\"}, ...]} (same order)", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "float64 or float32", DefaultValueFactory = _ => "float64" };
         dtype.AcceptOnlyFromAmong("float64", "float32");
-        var cmd = new Command("loss-eval", "Compute each case's loss value and gradient w.r.t. the student logits");
+        var cmd = new Command("loss-eval", ToolHelp.Describe("Compute each case's loss value and gradient w.r.t. the student logits",
+            "train-student loss-eval --cases tests/Distill.Student.Tests/golden/losses.json --out results.json"));
         cmd.Options.Add(cases);
         cmd.Options.Add(output);
         cmd.Options.Add(dtype);

@@ -16,16 +16,13 @@ internal static class SyntheticCommand
         var rows = new Option<int>("--rows") { Description = "Samples", DefaultValueFactory = _ => 1_000_000 };
         var features = new Option<int>("--features") { Description = "Features per sample", DefaultValueFactory = _ => 32 };
         var classes = new Option<int>("--classes") { Description = "Classes (logits per row)", DefaultValueFactory = _ => 1000 };
-        var cmd = new Command("make-synthetic", "Write a synthetic npy dataset and its logits cache (for the memory benchmark)");
+        var cmd = new Command("make-synthetic", ToolHelp.Describe("Write a synthetic npy dataset and its logits cache (for the memory benchmark)",
+            "train-student make-synthetic --out data/synthetic --rows 100000 --classes 1000"));
         cmd.Options.Add(outDir); cmd.Options.Add(rows); cmd.Options.Add(features); cmd.Options.Add(classes);
         cmd.SetAction(async (ParseResult p, CancellationToken ct) =>
         {
-            try
-            {
-                await RunAsync(p.GetValue(outDir)!, p.GetValue(rows), p.GetValue(features), p.GetValue(classes), ct);
-                return 0;
-            }
-            catch (DistillException e) { Console.Error.WriteLine($"error: {e.Message}"); return 1; }
+            await RunAsync(p.GetValue(outDir)!, p.GetValue(rows), p.GetValue(features), p.GetValue(classes), ct);
+            return 0;
         });
         return cmd;
     }

@@ -4,18 +4,20 @@ using Distill.Student;
 using Distill.Student.Output;
 using Distill.Student.Losses;
 using Distill.Student.Training;
+using TorchSharp;
 
 namespace Distill.Tools.TrainStudent;
 
-/// <summary>The train command's flags: every recipe field, plus the run's inputs and outputs.</summary>
+/// <summary>The train command (train-student's root): every recipe field as a flag, plus the run's inputs and outputs.</summary>
 internal static class TrainCommand
 {
-    public static readonly Option<string?> Cache = new("--cache") { Description = "Directory of the train-split logits cache (from precompute-logits)" };
+    public static readonly Option<string?> Cache = new("--cache") { Description = "Directory of the train-split logits cache (from precompute-logits)", Required = true };
     public static readonly Option<string?> TestCache = new("--test-cache") { Description = "Test-split cache: reports agreement with the teacher" };
+    public static readonly Option<string?> TestDataset = new("--test-dataset") { Description = "Evaluate on this dataset (its test split, or the one split of npy:/folder: data) instead of the training dataset's test split" };
     public static readonly Option<string?> Dataset = new("--dataset") { Description = "Dataset spec (default: the one recorded in the cache): " + string.Join(", ", DatasetCatalog.Formats) };
     public static readonly Option<string> Split = new("--split") { Description = "Split the cache was made from", DefaultValueFactory = _ => "train" };
     public static readonly Option<string?> Recipe = new("--recipe") { Description = "JSON recipe file; flags override its fields" };
-    public static readonly Option<string?> Out = new("--out") { Description = "Output directory (metrics.jsonl, summary.json, weights, checkpoints, TensorBoard events, curves.png)" };
+    public static readonly Option<string?> Out = new("--out") { Description = "Output directory (metrics.jsonl, summary.json, weights, student.onnx, best/, checkpoints, TensorBoard events, curves.png); without it nothing is kept" };
     public static readonly Option<bool> Resume = new("--resume") { Description = "Continue the interrupted run in --out from its last checkpoint; refused when its inputs (recipe, caches, data, student) differ" };
     public static readonly Option<bool> Overwrite = new("--overwrite") { Description = "Replace the run (finished or interrupted) in --out" };
     public static readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights of run RUN (its final model, else its latest checkpoint) with a fresh optimizer and schedule; its recipe is the default" };
@@ -44,15 +46,73 @@ internal static class TrainCommand
     public static readonly Option<int?> Batch = new("--batch") { Description = "Batch size (default 128)" };
     public static readonly Option<int?> Epochs = new("--epochs") { Description = "Epochs (default 20)" };
     public static readonly Option<int?> Seed = new("--seed") { Description = "Random seed (default 0)" };
+    public static readonly Option<double?> ValFraction = new("--val-fraction") { Description = "Hold out this share of the training samples for validation (seeded, never trained on); it picks the best epoch (default 0: none)" };
+    public static readonly Option<int?> EarlyStop = new("--early-stop") { Description = "Stop after N epochs without a better validation (else test) accuracy (default 0: never)" };
+    public static readonly Option<int?> Limit = new("--limit") { Description = "Train on the first N cached samples only, for a quick look (default 0: all)" };
     public static readonly Option<string?> Device = new("--device") { Description = "auto, cpu or cuda" };
     public static readonly Option<int?> MemoryBudgetMb = new("--memory-budget-mb") { Description = "Memory for the shuffle buffer and dataset preload (default 512)" };
     public static readonly Option<string?> Teacher = new("--teacher") { Description = "Refuse caches (train and test) not made by this teacher: its .onnx file or 64-hex-digit SHA-256" };
 
+    public static RootCommand Create()
+    {
+        var root = new RootCommand(ToolHelp.Describe(
+            "Train a student on a teacher's cached logits (stage 2 of offline distillation) and export it to ONNX.",
+            "train-student --cache caches/fmnist-train --test-cache caches/fmnist-test --student mlp-256-256 --loss kd --epochs 20 --out runs/kd",
+            "train-student --cache caches/mine-train --val-fraction 0.1 --early-stop 5 --test-dataset npy:test.npy,test-labels.npy --out runs/mine",
+            "train-student --recipe recipes/fmnist/cnn-small.kd.json --cache caches/fmnist-train --out runs/cnn   (a recipe file, flags override it)",
+            "train-student --cache caches/fmnist-train --limit 2000 --epochs 2   (a quick look: nothing is kept without --out)"));
+        AddTo(root);
+        root.SetAction(RunAsync);
+        return root;
+    }
+
+    private static async Task<int> RunAsync(ParseResult p, CancellationToken ct)
+    {
+        var cacheDir = p.GetValue(Cache)!;
+        var mode = Mode(p);
+        var outDir = p.GetValue(Out);
+        var init = p.GetValue(InitFrom) is { } from ? InitialWeights.FromRun(from) : null;
+        if (init is not null && outDir is not null && Path.GetFullPath(outDir).TrimEnd('/') == init.Source.Run.TrimEnd('/'))
+            throw new DistillException("--init-from names the run in --out: continue a run with --resume; --init-from starts a new run in another directory");
+        var recipe = BuildRecipe(p, init);
+        if (p.GetValue(Threads) is int threads) torch.set_num_threads(ThreadLimit.Check(threads, "--threads"));
+        using var data = TrainingData.Open(cacheDir, p.GetValue(Dataset), p.GetValue(Split)!, p.GetValue(TestCache), p.GetValue(TestDataset));
+        if (outDir is null)
+            Console.Error.WriteLine("warning: no --out: the trained student, its metrics and checkpoints are not kept (give --out DIR to keep them)");
+        var console = new ConsoleReport(recipe, data);
+        console.Header();
+        if (init is not null)
+            Console.WriteLine($"initial weights: {Path.Combine(init.Source.Run, init.Source.File)} (sha256 {init.Source.Sha256[..12]}…), fresh optimizer and schedule");
+        try
+        {
+            var result = await console.RunAsync(events => Distiller.TrainAsync(data, recipe, outDir, mode, events, init, ct));
+            console.Final(result, outDir);
+            return 0;
+        }
+        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
+        {
+            throw new Interrupted(outDir is null
+                ? "train-student was interrupted; nothing was kept (there was no --out)"
+                : $"train-student was interrupted; the last finished epoch is checkpointed in {outDir}. Continue with: {ResumeCommand(p)}", e);
+        }
+    }
+
+    /// <summary>The command that continues the run: its inputs again (the recipe comes from the run's run.json) and --resume.</summary>
+    private static string ResumeCommand(ParseResult p)
+    {
+        var parts = new List<string> { "train-student", "--cache", p.GetValue(Cache)! };
+        void Add(Option<string?> o) { if (p.GetValue(o) is { } v) parts.AddRange(new[] { o.Name, v }); }
+        Add(TestCache); Add(TestDataset); Add(Dataset);
+        if (p.GetValue(Split) is { } split && split != "train") parts.AddRange(new[] { Split.Name, split });
+        parts.AddRange(new[] { "--out", p.GetValue(Out)!, "--resume" });
+        return string.Join(" ", parts.Select(a => a.Contains(' ') ? $"'{a}'" : a));
+    }
+
     public static void AddTo(Command cmd)
     {
-        foreach (Option o in new Option[] { Cache, TestCache, Dataset, Split, Recipe, Out, Resume, Overwrite, InitFrom, Threads, Student, Loss,
+        foreach (Option o in new Option[] { Cache, TestCache, TestDataset, Dataset, Split, Recipe, Out, Resume, Overwrite, InitFrom, Threads, Student, Loss,
                      Temperature, Alpha, Beta, Gamma, Standardize, CeWeight, KdWeight, Warmup, LabelSmoothing, Optimizer, Lr, WeightDecay,
-                     Momentum, Nesterov, Schedule, LrWarmup, StepEpochs, LrDecay, Batch, Epochs, Seed, Device, MemoryBudgetMb, Teacher })
+                     Momentum, Nesterov, Schedule, LrWarmup, StepEpochs, LrDecay, Batch, Epochs, Seed, ValFraction, EarlyStop, Limit, Device, MemoryBudgetMb, Teacher })
             cmd.Options.Add(o);
     }
 
@@ -91,6 +151,7 @@ internal static class TrainCommand
             Momentum = Or(Momentum, r.Momentum), Nesterov = Or(Nesterov, r.Nesterov),
             Schedule = OrS(Schedule, r.Schedule), LrWarmup = Or(LrWarmup, r.LrWarmup), StepEpochs = Or(StepEpochs, r.StepEpochs),
             LrDecay = Or(LrDecay, r.LrDecay), Batch = Or(Batch, r.Batch), Epochs = Or(Epochs, r.Epochs), Seed = Or(Seed, r.Seed),
+            ValFraction = Or(ValFraction, r.ValFraction), EarlyStop = Or(EarlyStop, r.EarlyStop), Limit = Or(Limit, r.Limit),
             Device = OrS(Device, r.Device), MemoryBudgetMb = Or(MemoryBudgetMb, r.MemoryBudgetMb),
             Teacher = p.GetValue(Teacher) ?? r.Teacher,
         };

@@ -61,7 +61,8 @@ public sealed class PrecomputeTeacherLogitsEstimator : IEstimator<TeacherLogitsT
         {
             TeacherPath = o.TeacherPath,
             Dataset = dataset,
-            Preprocessing = o.Preprocessing ?? TeacherCard.Resolve(card, null, null, null),
+            Preprocessing = o.Preprocessing ?? PreprocessingFlags.None.Resolve(card, null)?.Value
+                ?? throw new DistillException($"{Path.GetFileName(o.TeacherPath)} has no card ({Path.GetFileName(TeacherCard.PathFor(o.TeacherPath))}) with input.mean and input.std: set PrecomputeTeacherLogitsOptions.Preprocessing (its preprocessing is never assumed)"),
             OutputDirectory = o.OutputDirectory,
             InputName = o.InputName ?? card?.InputName,
             OutputNames = o.OutputNames ?? (card?.OutputName is { } name ? new[] { name } : null),

@@ -74,7 +74,8 @@ public sealed record StudentExportSpec
             ClassCount = classes,
             InputName = parsed.InputName ?? "input",
             OutputName = parsed.OutputName ?? "logits",
-            Preprocessing = Data.TeacherCard.Resolve(parsed, null, null, null),
+            Preprocessing = PreprocessingFlags.None.Resolve(parsed, null)?.Value
+                ?? throw new DistillException($"{cardPath}: input.mean and input.std are missing (the student's preprocessing is never assumed)"),
             Classes = parsed.Classes,
             TeacherCard = card,
             TeacherFile = card["model"]?.GetValue<string>(),
@@ -169,7 +170,7 @@ public static class StudentCard
         if (t?["accuracy"]?["test"] is { } ta) teacher["accuracy_test"] = ta.DeepClone();
         if (teacher.Count > 0) card["distilled_from"] = teacher;
         if (s.Training is not null) card["training"] = s.Training;
-        card["weights"] = $"{weightsFile} (safetensors, PyTorch state_dict names; bench/export/check_safetensors.py has the matching PyTorch modules)";
+        card["weights"] = $"{weightsFile} (safetensors, PyTorch state_dict names of the modules in the architecture field)";
         if (t?["data"] is { } data) card["data"] = data.DeepClone();
         return card;
     }

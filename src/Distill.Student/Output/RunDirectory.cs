@@ -33,6 +33,9 @@ public sealed class RunDirectory : IDisposable
         StudentExport.OnnxFile, StudentExport.CardFile, StudentExport.SafetensorsFile,
     };
     private const string EventsPattern = "events.out.tfevents.*";
+    // What a finished run writes into OUT/best/ (the best epoch's weights and export).
+    private static readonly string[] BestFiles = { ModelFile, StudentExport.OnnxFile, StudentExport.CardFile, StudentExport.SafetensorsFile };
+    private string BestDir => System.IO.Path.Combine(Path, Trainer.BestDirectory);
 
     private readonly OutputLock _lock;
 
@@ -115,6 +118,11 @@ public sealed class RunDirectory : IDisposable
             foreach (var f in RunFiles) File.Delete(System.IO.Path.Combine(Path, f));
             foreach (var f in Directory.EnumerateFiles(Path, EventsPattern)) File.Delete(f);
             if (Directory.Exists(Checkpoint.Root(Path))) Directory.Delete(Checkpoint.Root(Path), recursive: true);
+            if (Directory.Exists(BestDir))
+            {
+                foreach (var f in BestFiles) File.Delete(System.IO.Path.Combine(BestDir, f));
+                if (!Directory.EnumerateFileSystemEntries(BestDir).Any()) Directory.Delete(BestDir);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -125,6 +133,7 @@ public sealed class RunDirectory : IDisposable
     private void RemoveTemporaries()
     {
         foreach (var f in RunFiles) AtomicFile.TryDelete(System.IO.Path.Combine(Path, f + ".tmp"));
+        foreach (var f in BestFiles) AtomicFile.TryDelete(System.IO.Path.Combine(BestDir, f + ".tmp"));
         var root = Checkpoint.Root(Path);
         if (Directory.Exists(root))
             foreach (var d in Directory.EnumerateDirectories(root, "*.tmp")) AtomicFile.TryDelete(d);

@@ -8,15 +8,16 @@ using static TorchSharp.torch;
 namespace Distill.Student.Training;
 
 /// <summary>
-/// Per-epoch checkpoint in OUT/checkpoints/epoch-NNNN/: model.dat (TorchSharp format), optimizer.dat and state.json
-/// (written last, with the SHA-256 of the other two). Written into epoch-NNNN.tmp, every file flushed to disk, and
+/// Per-epoch checkpoint in OUT/checkpoints/epoch-NNNN/: model.dat (TorchSharp format), optimizer.dat, best.dat (the
+/// student's weights at the best epoch so far, <see cref="BestEpoch"/>, when there is one) and state.json (written last,
+/// with the SHA-256 of the others). Written into epoch-NNNN.tmp, every file flushed to disk, and
 /// renamed when complete, so a directory without .tmp is never partial; a failed save removes its .tmp and leaves the
 /// previous checkpoint untouched, which is deleted only once the new one has its final name.
 /// <see cref="LoadLatest"/> picks the newest complete one and names the file when one is unreadable or altered.
 /// </summary>
 public static class Checkpoint
 {
-    public const string ModelFile = "model.dat", OptimizerFile = "optimizer.dat", StateFile = "state.json";
+    public const string ModelFile = "model.dat", OptimizerFile = "optimizer.dat", StateFile = "state.json", BestFile = "best.dat";
 
     /// <param name="Sha256">SHA-256 (hex) of model.dat and optimizer.dat, by file name.</param>
     public sealed record State(int Epoch, long Step, double ElapsedSeconds, List<EpochMetrics> History,
@@ -28,7 +29,8 @@ public static class Checkpoint
 
     private static string Name(int epoch) => $"epoch-{epoch:D4}";
 
-    public static void Save(string outDir, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, State state)
+    /// <param name="bestWeights">The student's weights at the best epoch so far (TorchSharp format), kept as best.dat.</param>
+    public static void Save(string outDir, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, State state, byte[]? bestWeights = null)
     {
         var root = Root(outDir);
         var name = Name(state.Epoch);
@@ -44,6 +46,7 @@ public static class Checkpoint
                 [ModelFile] = WriteSynced(Path.Combine(tmp, ModelFile), p => model.save(p)),
                 [OptimizerFile] = WriteSynced(Path.Combine(tmp, OptimizerFile), p => optimizer.save_state_dict(p)),
             };
+            if (bestWeights is not null) hashes[BestFile] = WriteSynced(Path.Combine(tmp, BestFile), p => File.WriteAllBytes(p, bestWeights));
             WriteSynced(Path.Combine(tmp, StateFile), p => File.WriteAllText(p, JsonSerializer.Serialize(state with { Sha256 = hashes }, Json)));
             if (Directory.Exists(final)) Directory.Delete(final, true);
             Directory.Move(tmp, final);
@@ -110,6 +113,15 @@ public static class Checkpoint
         if (state.Epoch != EpochOf(dir) || state.History.Count != state.Epoch || state.Step < 0)
             throw Corrupt(path, $"it describes epoch {state.Epoch} with {state.History.Count} epochs of history, in {Path.GetFileName(dir)}");
         return state;
+    }
+
+    /// <summary>The best epoch's weights kept in checkpoint <paramref name="dir"/> (best.dat), checked against state.json.</summary>
+    public static byte[] LoadBest(string dir, State state)
+    {
+        if (!state.Sha256!.ContainsKey(BestFile)) throw Corrupt(Path.Combine(dir, BestFile), "missing, though the history has a best epoch");
+        byte[] bytes = Array.Empty<byte>();
+        Load(dir, BestFile, state, p => bytes = File.ReadAllBytes(p));
+        return bytes;
     }
 
     /// <summary>Checks a checkpoint file against the hash in state.json, then loads it.</summary>

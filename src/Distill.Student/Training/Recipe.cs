@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Distill.Data;
 using Distill.Student.Terms;
@@ -51,6 +52,15 @@ public sealed record Recipe
     public int Batch { get; init; } = 128;
     public int Epochs { get; init; } = 20;
     public int Seed { get; init; }
+    /// <summary>
+    /// Share of the cached training samples held out for validation (seeded by <see cref="Seed"/>, never trained on);
+    /// 0 = none (<see cref="ValidationSplit"/>). Validation accuracy then picks the best epoch.
+    /// </summary>
+    public double ValFraction { get; init; }
+    /// <summary>Stop after this many epochs without a better validation (else test) accuracy; 0 = never.</summary>
+    public int EarlyStop { get; init; }
+    /// <summary>Train on the first N cached samples only (validation is held out of them); 0 = all.</summary>
+    public int Limit { get; init; }
     /// <summary>auto, cpu or cuda.</summary>
     public string Device { get; init; } = "auto";
     /// <summary>Memory for the cache shuffle buffer and dataset preload; a cache that fits is shuffled fully.</summary>
@@ -71,12 +81,50 @@ public sealed record Recipe
         AllowTrailingCommas = true,
     };
 
+    /// <summary>
+    /// Reads a recipe file. An unknown key is one line naming it and the valid keys; a value of the wrong type names
+    /// its key and the type expected. Relative paths in it (<see cref="Teacher"/>) are resolved against the recipe's
+    /// folder, not the working directory.
+    /// </summary>
     public static Recipe Load(string path)
     {
         if (!File.Exists(path)) throw new DistillException($"recipe not found: {path}");
-        try { return JsonSerializer.Deserialize<Recipe>(File.ReadAllText(path), Json) ?? throw new DistillException($"{path}: empty recipe"); }
-        catch (JsonException e) { throw new DistillException($"{path}: invalid recipe ({FirstLine(e.Message)})", e); }
+        JsonObject o;
+        try { o = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
+                  ?? throw new DistillException($"{path}: a recipe is a JSON object ({{\"student\": ..., \"loss\": ...}})"); }
+        catch (JsonException e) { throw new DistillException($"{path}: invalid JSON{(e.LineNumber is long l ? $" at line {l + 1}" : "")}", e); }
+        foreach (var (key, _) in o)
+            if (!Keys.Contains(key))
+                throw new DistillException($"{path}: unknown key '{key}' (valid keys: {string.Join(", ", Keys)})");
+        Recipe recipe;
+        try { recipe = o.Deserialize<Recipe>(Json) ?? throw new DistillException($"{path}: empty recipe"); }
+        catch (JsonException e)
+        {
+            var key = e.Path is { Length: > 2 } p ? p[2..].Split('.', '[')[0] : "a key";
+            throw new DistillException(e.Message.Contains("missing required", StringComparison.Ordinal)
+                ? $"{path}: {key}: {JsonProblem.Describe(e)}"
+                : $"{path}: '{key}' has the wrong type (expected {Expected(key)})", e);
+        }
+        return recipe.Teacher is { } t && LooksLikePath(t) && !Path.IsPathRooted(t)
+            ? recipe with { Teacher = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, t)) }
+            : recipe;
     }
+
+    /// <summary>The keys a recipe file may have (snake_case), in declaration order.</summary>
+    public static IReadOnlyList<string> Keys { get; } = typeof(Recipe).GetProperties()
+        .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0)
+        .Select(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)).ToList();
+
+    private static string Expected(string key)
+    {
+        var prop = typeof(Recipe).GetProperties().FirstOrDefault(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name) == key);
+        var t = prop is null ? null : Nullable.GetUnderlyingType(prop.PropertyType) ?? prop.PropertyType;
+        return t == typeof(int) ? "an integer" : t == typeof(double) ? "a number" : t == typeof(bool) ? "true or false"
+            : t == typeof(string) ? "a string" : key == "terms" ? "a list of terms, e.g. [{\"loss\": \"kd\", \"weight\": 0.9}]" : "another type";
+    }
+
+    // A SHA-256 in hex is not a path; anything else in "teacher" names the teacher's .onnx file.
+    private static bool LooksLikePath(string teacher) => !(teacher.Length == 64 && teacher.All(Uri.IsHexDigit));
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
@@ -94,6 +142,10 @@ public sealed record Recipe
         if (Epochs < 1) Fail("epochs", "must be ≥ 1");
         if (Epochs > MaxEpochs) Fail("epochs", $"must be ≤ {MaxEpochs}");
         if (Seed < 0) Fail("seed", "must be ≥ 0");
+        if (!(ValFraction is >= 0 and < 1)) Fail("val-fraction", "must be in [0, 1)");
+        if (EarlyStop < 0) Fail("early-stop", "must be ≥ 0 (0: never)");
+        if (EarlyStop > MaxEpochs) Fail("early-stop", $"must be ≤ {MaxEpochs}");
+        if (Limit < 0) Fail("limit", "must be ≥ 0 (0: every cached sample)");
         if (!(Lr > 0)) Fail("lr", "must be > 0");
         if (!(Lr <= MaxLr)) Fail("lr", $"must be ≤ {MaxLr}");
         if (!(WeightDecay is >= 0 and <= 1)) Fail("weight-decay", "must be in [0, 1]");
@@ -117,5 +169,4 @@ public sealed record Recipe
 
     private static void Fail(string flag, string why) => throw new DistillException($"--{flag} {why}");
 
-    private static string FirstLine(string s) => s.Split('\n')[0];
 }

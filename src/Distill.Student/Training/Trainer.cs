@@ -18,12 +18,20 @@ public sealed class TrainerEvents
     public Action<string>? Notice { get; init; }                 // a one-time remark (e.g. a dropped last batch)
 }
 
-public sealed record TrainResult(IReadOnlyList<EpochMetrics> History, double WallSeconds, long Parameters);
+public sealed record TrainResult(IReadOnlyList<EpochMetrics> History, double WallSeconds, long Parameters)
+{
+    /// <summary>The epoch kept as best/ (<see cref="BestEpoch"/>), or null when the run measures no accuracy.</summary>
+    public EpochMetrics? Best { get; init; }
+    /// <summary>Whether <see cref="Recipe.EarlyStop"/> ended the run before its last epoch.</summary>
+    public bool StoppedEarly { get; init; }
+}
 
 /// <summary>
 /// The training loop: per batch student forward, objective, backward, optimizer step (learning rate from the
-/// schedule); test evaluation, metrics, checkpoint each epoch. Mirrors the usual PyTorch loop. The student gives the
-/// outputs the objective's terms name (logits plus taps); the objective's adapters train, checkpoint and resume with it.
+/// schedule); validation and test evaluation, metrics, checkpoint each epoch. Mirrors the usual PyTorch loop. The
+/// student gives the outputs the objective's terms name (logits plus taps); the objective's adapters train, checkpoint
+/// and resume with it. The best epoch's weights (<see cref="BestEpoch"/>) travel with the checkpoints and end as
+/// OUT/best/; <see cref="Recipe.EarlyStop"/> ends the run after that many epochs without a better one.
 /// </summary>
 public sealed class Trainer
 {
@@ -46,6 +54,12 @@ public sealed class Trainer
     /// before summary.json, which is written last and marks the run finished: a failed export leaves no summary.
     /// </summary>
     public Action<nn.Module<Tensor, Tensor>, string>? Finishing { get; init; }
+
+    /// <summary>The held-out part of the training split (<see cref="ValidationSplit"/>), evaluated each epoch; or null.</summary>
+    public Evaluator? Validation { get; init; }
+
+    /// <summary>Where a finished run keeps its best epoch: OUT/best/ (model.dat and the export).</summary>
+    public const string BestDirectory = "best";
 
     /// <param name="objective">Bound to the student and the data's columns (<see cref="Objective.Bind"/>).</param>
     public Trainer(nn.Module<Tensor, Tensor> model, Objective objective, CachedBatchSource data, IEvaluation? eval,
@@ -71,6 +85,7 @@ public sealed class Trainer
         var history = new List<EpochMetrics>();
         long step = 0;
         double elapsedBefore = 0;
+        byte[]? bestWeights = null;   // the student's weights at the best epoch so far (kept with every checkpoint)
         RunOutputs? outputs = outDir is null ? null : new RunOutputs(outDir);
         if (resume)
         {
@@ -81,6 +96,7 @@ public sealed class Trainer
                 history.AddRange(state.History);
                 step = state.Step;
                 elapsedBefore = state.ElapsedSeconds;
+                if (BestEpoch.Of(history) is not null) bestWeights = Checkpoint.LoadBest(Checkpoint.Latest(outDir)!, state);
                 events.Resumed?.Invoke(state.Epoch);
             }
             else events.Resumed?.Invoke(0);
@@ -95,7 +111,10 @@ public sealed class Trainer
         bool dropReported = false;
         foreach (var note in _objective.Notes) events.Notice?.Invoke(note);   // what the cache's encoding approximates
 
-        for (int epoch = history.Count + 1; epoch <= _recipe.Epochs; epoch++)
+        if (_recipe.EarlyStop > 0 && BestEpoch.Metric(history) is null && _eval is null && Validation is null)
+            throw new DistillException("--early-stop needs an accuracy to watch: --val-fraction or a labelled test split");
+        bool stopped = BestEpoch.ShouldStop(history, _recipe.EarlyStop);
+        for (int epoch = history.Count + 1; epoch <= _recipe.Epochs && !stopped; epoch++)
         {
             ct.ThrowIfCancellationRequested();
             var epochClock = Stopwatch.StartNew();
@@ -135,28 +154,62 @@ public sealed class Trainer
             if (!double.IsFinite(losses["loss"])) throw new DistillException($"epoch {epoch}: the loss is not finite (lr {lr:g3} too high?)");
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
             var test = _eval?.Evaluate(_model, _device) ?? new Dictionary<string, double>();
+            var val = Validation?.Evaluate(_model, _device);
             var m = new EpochMetrics(epoch, losses, lr, test, trainSeconds, epochClock.Elapsed.TotalSeconds - trainSeconds)
             {
                 Teacher = _eval?.Teacher ?? new Dictionary<string, double>(),
+                ValAcc = Named(val, "test_acc"), ValTop5 = Named(val, "test_top5"), ValAgreement = Named(val, "agreement"),
             };
             history.Add(m);
             if (outDir is not null)
             {
+                if (BestEpoch.Of(history)?.Epoch == epoch) bestWeights = Weights(_model);
                 outputs!.Epoch(m, history);
                 Checkpoint.Save(outDir, checkpointed, optimizer,
-                    new Checkpoint.State(epoch, step, elapsedBefore + clock.Elapsed.TotalSeconds, history));
+                    new Checkpoint.State(epoch, step, elapsedBefore + clock.Elapsed.TotalSeconds, history), bestWeights);
             }
             events.EpochDone?.Invoke(m);
+            stopped = BestEpoch.ShouldStop(history, _recipe.EarlyStop);
         }
+        if (stopped && history.Count < _recipe.Epochs)
+            events.Notice?.Invoke($"stopped early after epoch {history[^1].Epoch}: {BestEpoch.Metric(history)} has not improved for {_recipe.EarlyStop} epochs (best: epoch {BestEpoch.Of(history)!.Epoch})");
         long parameters = _model.parameters().Sum(p => p.numel());
         double wall = elapsedBefore + clock.Elapsed.TotalSeconds;
+        var bestEpoch = BestEpoch.Of(history);
         if (outDir is not null)
         {
-            AtomicFile.Write(Path.Combine(outDir, "model.dat"), path => _model.save(path));
+            var last = Path.Combine(outDir, "model.dat");
+            AtomicFile.Write(last, path => _model.save(path));
             Finishing?.Invoke(_model, outDir);
-            outputs!.Finish(history, _recipe, wall, parameters, TeacherSha256s);
+            if (bestEpoch is not null && bestWeights is not null) WriteBest(outDir, bestWeights, last);
+            outputs!.Finish(history, _recipe, wall, parameters, TeacherSha256s, new RunEnd(Finishing is not null, stopped && history.Count < _recipe.Epochs));
         }
-        return new TrainResult(history, wall, parameters);
+        return new TrainResult(history, wall, parameters) { Best = bestEpoch, StoppedEarly = stopped && history.Count < _recipe.Epochs };
+    }
+
+    /// <summary>The module's weights as TorchSharp's save writes them (a student is small: a few MB at most).</summary>
+    private static byte[] Weights(nn.Module model)
+    {
+        using var memory = new MemoryStream();
+        using (var writer = new BinaryWriter(memory, System.Text.Encoding.UTF8, leaveOpen: true)) model.save(writer);
+        return memory.ToArray();
+    }
+
+    /// <summary>
+    /// OUT/best/: the best epoch's model.dat and, through <see cref="Finishing"/>, its export. The student is loaded
+    /// with those weights for the export and given back the last epoch's (<paramref name="lastWeights"/>) after it.
+    /// </summary>
+    private void WriteBest(string outDir, byte[] bestWeights, string lastWeights)
+    {
+        var dir = Path.Combine(outDir, BestDirectory);
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw AtomicFile.Failed(dir, e); }
+        var best = Path.Combine(dir, "model.dat");
+        AtomicFile.WriteBytes(best, bestWeights);
+        if (Finishing is null) return;
+        _model.load(best);
+        try { Finishing(_model, dir); }
+        finally { _model.load(lastWeights); }
     }
 
     // sum += value · rows, in float64 on the value's device; the running sums live outside the batch's dispose scope.
@@ -179,4 +232,8 @@ public sealed class Trainer
         // The student is the caller's; disposing this wrapper must not dispose it.
         protected override void Dispose(bool disposing) { }
     }
+
+    /// <summary>The held-out split is scored by the same evaluation as the test split; its metrics keep the test names.</summary>
+    private static double? Named(IReadOnlyDictionary<string, double>? metrics, string name) =>
+        metrics is not null && metrics.TryGetValue(name, out var v) ? v : null;
 }

@@ -20,7 +20,12 @@ public sealed class TrainingData : IDisposable
 
     public int ClassCount => Cache.Metadata.ClassCount;
 
-    public static TrainingData Open(string cacheDir, string? datasetSpec, string split = "train", string? testCacheDir = null)
+    /// <param name="testDatasetSpec">
+    /// Evaluate on this dataset instead of the training dataset's test split (<see cref="DatasetCatalog.OpenTestSplit"/>):
+    /// e.g. test images of your own next to an <c>npy:</c> training set, which has no test split.
+    /// </param>
+    public static TrainingData Open(string cacheDir, string? datasetSpec, string split = "train", string? testCacheDir = null,
+        string? testDatasetSpec = null)
     {
         var cache = LogitCacheReader.Open(cacheDir);
         try
@@ -32,10 +37,24 @@ public sealed class TrainingData : IDisposable
             var train = DatasetCatalog.Open(spec, split, options);
             CheckTrain(cache, train, cacheDir);
             IDataset? test = null; string? why = null; LogitCacheReader? testCache = null;
-            try { test = DatasetCatalog.Open(spec, "test", options); }
-            catch (DistillException e) { why = e.Message; }
-            // Scenes are scored against their masks and boxes instead of labels.
-            if (test is not null && !test.HasLabels && DenseTargetBatches.Provided(test).Count == 0) { why = $"{spec} test has no labels, masks or boxes"; test = null; }
+            if (testDatasetSpec is not null)
+            {
+                // Asked for: every problem with it is an error, not a reason to skip evaluation.
+                test = DatasetCatalog.OpenTestSplit(testDatasetSpec, options);
+                if (!test.HasLabels && DenseTargetBatches.Provided(test).Count == 0)
+                    throw new DistillException($"--test-dataset {testDatasetSpec} has no labels, masks or boxes to evaluate against");
+                if (!test.SampleShape.SequenceEqual(train.SampleShape))
+                    throw new DistillException($"--test-dataset {testDatasetSpec} has samples [{string.Join(",", test.SampleShape)}], the training data [{string.Join(",", train.SampleShape)}]");
+                if (test.ClassCount is int k && k > m.ClassCount)
+                    throw new DistillException($"--test-dataset {testDatasetSpec} has labels up to {k - 1}; the teacher has {m.ClassCount} classes");
+            }
+            else
+            {
+                try { test = DatasetCatalog.Open(spec, "test", options); }
+                catch (DistillException e) { why = e.Message; }
+                // Scenes are scored against their masks and boxes instead of labels.
+                if (test is not null && !test.HasLabels && DenseTargetBatches.Provided(test).Count == 0) { why = $"{spec} test has no labels, masks or boxes"; test = null; }
+            }
             if (testCacheDir is not null)
             {
                 if (test is null) throw new DistillException($"--test-cache given but the test split cannot be read: {why}");
@@ -55,7 +74,7 @@ public sealed class TrainingData : IDisposable
 
     /// <summary>
     /// The train cache with a train split the caller opened (Distill.MLNet: an ML.NET IDataView), checked as
-    /// <see cref="Open(string, string?, string, string?)"/> checks it; no test split. The caller keeps
+    /// <see cref="Open(string, string?, string, string?, string?)"/> checks it; no test split. The caller keeps
     /// <paramref name="train"/>: dispose <see cref="Cache"/> when done, not this.
     /// </summary>
     public static TrainingData OpenWith(string cacheDir, IDataset train)

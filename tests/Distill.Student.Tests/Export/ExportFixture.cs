@@ -17,7 +17,7 @@ internal static class ExportFixture
         var ds = DatasetCatalog.Open(Dataset, "test");
         var x = new float[ds.Count * 784];
         ds.ReadSamples(0, ds.Count, x);
-        var pre = Distill.Data.TeacherCard.Resolve(Distill.Data.TeacherCard.Load(TeacherCardPath), null, null, null);
+        var pre = Distill.Data.PreprocessingFlags.None.Require(Distill.Data.TeacherCard.Load(TeacherCardPath), TeacherCardPath).Value;
         pre.Apply(x, 1);
         var y = Enumerable.Range(0, ds.Count).Select(ds.GetLabel).ToArray();
         return (x, y, ds.Count);

@@ -67,7 +67,7 @@ public sealed class SafetensorsAndCardTests
         CollectionAssert.AreEqual(teacher.Std, card.Std);
         CollectionAssert.AreEqual(teacher.Classes, card.Classes);
         Assert.AreEqual(0.8512, card.TestAccuracy);
-        Assert.AreEqual(TeacherCardPreprocessing(), Distill.Data.TeacherCard.Resolve(card, null, null, null).ToString());
+        Assert.AreEqual(TeacherCardPreprocessing(), Distill.Data.PreprocessingFlags.None.Require(card, TeacherCardPath).Value.ToString());
         Directory.Delete(dir, true);
     }
 
@@ -105,5 +105,5 @@ public sealed class SafetensorsAndCardTests
         Directory.Delete(second, true);
     }
 
-    private static string TeacherCardPreprocessing() => Distill.Data.TeacherCard.Resolve(Distill.Data.TeacherCard.Load(TeacherCardPath), null, null, null).ToString();
+    private static string TeacherCardPreprocessing() => Distill.Data.PreprocessingFlags.None.Require(Distill.Data.TeacherCard.Load(TeacherCardPath), TeacherCardPath).Value.ToString();
 }
