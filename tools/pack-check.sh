@@ -9,11 +9,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 work=$(mktemp -d /tmp/distill-pack-check.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
+# A version of its own for each check: NuGet keeps an installed id+version in its global folder and never reads the
+# local folder again for it, so a fixed version would install the first build ever packed. Removed again at the end.
+version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)-check.$(date +%s).$$"
+packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+libs="Distill.Data Distill.Cache Distill.Onnx Distill.Student"
+cleanup() {
+  rm -rf "$work"
+  for lib in $libs; do rm -rf "$packages/${lib,,}/$version"; done
+}
+trap cleanup EXIT
 echo "== dotnet pack (version $version) into $work/nupkg"
-for lib in Distill.Data Distill.Cache Distill.Onnx Distill.Student; do
-  dotnet pack src/$lib -c Release -nologo -v q -o "$work/nupkg"
+for lib in $libs; do
+  dotnet pack src/$lib -c Release -nologo -v q -o "$work/nupkg" -p:Version="$version"
 done
 unzip -l "$work/nupkg/Distill.Student.$version.nupkg" | grep -E "buildTransitive/Distill.Student.targets|lib/net10.0/Distill.Student.xml|README.md" \
   || { echo "pack-check: the package lacks its targets, XML docs or readme" >&2; exit 1; }

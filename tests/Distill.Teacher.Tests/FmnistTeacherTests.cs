@@ -54,7 +54,7 @@ public sealed class FmnistTeacherTests
     }
 
     [TestMethod]
-    public async Task AutoDeviceFallsBackToCpuWithOneWarningAndCudaFailsClearly()
+    public async Task AutoDeviceFallsBackToCpuSilentlyOnACpuBuildAndCudaFailsClearly()
     {
         var data = DatasetCatalog.Open("fashion-mnist", "test");
         var pre = PreprocessingFlags.None.Require(TeacherCard.TryLoadFor(TestPaths.FmnistTeacher), TestPaths.FmnistTeacher).Value;
@@ -65,9 +65,8 @@ public sealed class FmnistTeacherTests
             Device = ExecutionDevice.Parse("auto"), Limit = 300,
         }, warn: warnings.Add);
         Assert.AreEqual("cpu", result.Device);
-        Assert.AreEqual(1, warnings.Count, string.Join("\n", warnings));
-        StringAssert.Contains(warnings[0], "running on CPU");
-        Assert.IsFalse(warnings[0].Contains('\n'));
+        // A CPU-only build has nothing to report (a CUDA build without a GPU says so in one line: tools/cuda-build-check.sh).
+        Assert.AreEqual(0, warnings.Count, string.Join("\n", warnings));
 
         var e = await Assert.ThrowsExactlyAsync<DistillException>(() => LogitPrecomputer.RunAsync(new PrecomputeRequest
         {

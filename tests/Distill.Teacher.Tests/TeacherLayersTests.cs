@@ -77,7 +77,7 @@ public sealed class TeacherLayersTests
         Assert.AreEqual("e.g. precompute-logits --teacher fmnist-resnet.onnx --output logits --output /Flatten_output_0 ...", lines[^1]);
 
         var help = ToolRunner.Run("precompute-logits", new[] { "layers", "--help" }, timeoutSeconds: 60);
-        StringAssert.Contains(help.Stdout, "Example: precompute-logits layers models/fmnist-resnet/fmnist-resnet.onnx");
+        StringAssert.Contains(help.Stdout, "Examples:\n    precompute-logits layers models/fmnist-resnet/fmnist-resnet.onnx");
 
         var dir = TestPaths.TempDir();
         var bad = ToolRunner.Run("precompute-logits", new[] { "--teacher", TestPaths.FmnistTeacher, "--dataset", "fashion-mnist", "--split", "test",

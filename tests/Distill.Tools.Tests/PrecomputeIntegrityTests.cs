@@ -319,21 +319,25 @@ public sealed class PrecomputeIntegrityTests
     public void CtrlCSaysHowToResumeAndTheResumedRunCompletesTheCache()
     {
         var dir = Tools.TempDir();
-        using var p = ToolRunner.Start("precompute-logits", Slow(dir));
+        // 6,000 samples leave seconds of work after the first row group, and the run is frozen while Ctrl-C is sent,
+        // so the interrupt lands mid-run on a quiet machine too.
+        using var p = ToolRunner.Start("precompute-logits", Slow(dir, "--limit", "6000"));
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (CacheLayout.SegmentFiles(dir).Length < 1 && !p.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
+        Signal(p, "STOP");
         Assert.IsFalse(p.HasExited, "the run finished before it could be interrupted");
         Signal(p, "INT");
+        Signal(p, "CONT");
         Assert.IsTrue(p.WaitForExit(60_000));
         Assert.AreEqual(130, p.ExitCode, stderr.Result);
         StringAssert.Contains(stderr.Result, "precompute-logits was interrupted; every complete row group is kept: run the same command with --resume to continue from there");
         AssertNoTemporaryFiles(dir);
-        var resumed = Precompute(Slow(dir, "--resume"));
+        var resumed = Precompute(Slow(dir, "--limit", "6000", "--resume"));
         Assert.AreEqual(0, resumed.Code, resumed.Stderr);
         StringAssert.Contains(resumed.Stderr, "resuming at row ");
-        Assert.AreEqual(2000L, Rows(dir));
+        Assert.AreEqual(6000L, Rows(dir));
     }
 
     [TestMethod]
