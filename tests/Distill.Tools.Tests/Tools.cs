@@ -14,6 +14,20 @@ internal static class Tools
 
     public static string TempDir() => TempFolder.Create("distill-tools-tests");
 
+    /// <summary>
+    /// The signal that stands for Ctrl-C here: "INT", unless this process ignores SIGINT (a shell starts background
+    /// jobs that way and children inherit it, so .NET in the tool would never see it); then "TERM", which the tools
+    /// handle the same way (ToolMain: Ctrl-C or SIGTERM, exit 130).
+    /// </summary>
+    public static string CtrlC
+    {
+        get
+        {
+            var ignored = File.ReadLines("/proc/self/status").First(l => l.StartsWith("SigIgn:"))[7..].Trim();
+            return (Convert.ToUInt64(ignored, 16) & (1UL << (2 - 1))) != 0 ? "TERM" : "INT";
+        }
+    }
+
     /// <summary>Runs a tool that must succeed; returns its stdout.</summary>
     public static string Ok(string tool, params string[] args)
     {

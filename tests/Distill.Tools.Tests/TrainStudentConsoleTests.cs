@@ -53,7 +53,7 @@ public sealed class TrainStudentConsoleTests
                && !p.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
         Signal(p, "STOP");
         Assert.IsFalse(p.HasExited, "the run finished before it could be interrupted");
-        Signal(p, "INT");
+        Signal(p, Tools.CtrlC);
         Signal(p, "CONT");
         Assert.IsTrue(p.WaitForExit(60_000));
         Assert.AreEqual(130, p.ExitCode, stderr.Result);
