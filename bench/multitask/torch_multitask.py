@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "fmnist-scenes"))
 import scenes_data  # noqa: E402
 import scenes_metrics  # noqa: E402
 import train as teacher_training  # noqa: E402  (det_loss, evaluate, normalize; ANCHORS, GRID, NUM_CLASSES)
+from seed003_distill import det_logit_distill_loss, seg_logit_distill_loss  # noqa: E402  (seed 003, verbatim)
 
 # The seed's KLDivLoss(reduction='mean') is its choice (mean over every element, times T²): PyTorch's advice to
 # use 'batchmean' does not apply.
@@ -41,22 +42,6 @@ warnings.filterwarnings("ignore", message="reduction: 'mean' divides the total l
 MEAN, STD = 0.0993147, 0.2415283   # models/fmnist-scenes/fmnist-scenes.json's preprocessing (the cache's)
 
 
-# ------------ seed 003, verbatim -------------#
-def seg_logit_distill_loss(t_pred, s_pred, tempature = 2):
-    KD = nn.KLDivLoss(reduction='mean')
-    t_p = F.softmax(t_pred / tempature, dim=1)
-    s_p = F.log_softmax(s_pred / tempature, dim=1)
-    loss = KD(s_p, t_p) * (tempature ** 2)
-    return loss
-
-
-def det_logit_distill_loss(t_pred,s_pred,tempature=1):
-    L2 = nn.MSELoss(reduction="none")
-    t_lobj = L2(s_pred[..., 4], t_pred[..., 4]).mean()
-    t_lBox = L2(s_pred[..., :4], t_pred[..., :4]).mean()
-    t_lcls = L2(s_pred[..., 5:], t_pred[..., 5:]).mean()
-    return (t_lobj + t_lBox + t_lcls) * tempature
-# ---------------------------------------------#
 
 
 class Block(nn.Module):

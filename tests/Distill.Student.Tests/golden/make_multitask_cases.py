@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "models", "fmnist-scenes"))
 import train as teacher_training  # noqa: E402  (models/fmnist-scenes/train.py: det_loss, build_targets, giou)
+from seed003_distill import det_logit_distill_loss, seg_logit_distill_loss  # noqa: E402  (seed 003, verbatim)
 
 torch.set_num_threads(2)
 torch.set_default_dtype(torch.float64)
@@ -47,22 +48,6 @@ g = torch.Generator().manual_seed(14)
 rng = np.random.default_rng(14)
 
 
-# ------------ seed 003, verbatim -------------#
-def seg_logit_distill_loss(t_pred, s_pred, tempature = 2):
-    KD = nn.KLDivLoss(reduction='mean')
-    t_p = F.softmax(t_pred / tempature, dim=1)
-    s_p = F.log_softmax(s_pred / tempature, dim=1)
-    loss = KD(s_p, t_p) * (tempature ** 2)
-    return loss
-
-
-def det_logit_distill_loss(t_pred,s_pred,tempature=1):
-    L2 = nn.MSELoss(reduction="none")
-    t_lobj = L2(s_pred[..., 4], t_pred[..., 4]).mean()
-    t_lBox = L2(s_pred[..., :4], t_pred[..., :4]).mean()
-    t_lcls = L2(s_pred[..., 5:], t_pred[..., 5:]).mean()
-    return (t_lobj + t_lBox + t_lcls) * tempature
-# ---------------------------------------------#
 
 
 def seg_loss(s, masks):  # CE_Loss against the masks at the head's resolution
