@@ -48,9 +48,6 @@ public sealed class PrecomputeIntegrityTests
 
     private static byte[] Snapshot(string dir) => CacheLayout.Parts(dir).SelectMany(File.ReadAllBytes).ToArray();
 
-    private static void Signal(Process p, string signal) =>
-        Process.Start(new ProcessStartInfo("kill", new[] { "-" + signal, p.Id.ToString() }) { UseShellExecute = false })!.WaitForExit();
-
     /// <summary>Starts precompute-logits and freezes it (SIGSTOP) once <paramref name="ready"/> holds.</summary>
     private static Process StartAndStop(string[] args, Func<bool> ready, string what)
     {
@@ -59,13 +56,13 @@ public sealed class PrecomputeIntegrityTests
         while (!ready() && !p.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
         Assert.IsFalse(p.HasExited, $"{what} finished before it could be stopped");
         Assert.IsTrue(ready(), $"{what} never got ready");
-        Signal(p, "STOP");
+        Tools.Signal(p.Id, "STOP");
         return p;
     }
 
     private static int Resume(Process p)
     {
-        Signal(p, "CONT");
+        Tools.Signal(p.Id, "CONT");
         Assert.IsTrue(p.WaitForExit(180_000), "the resumed run did not finish");
         return p.ExitCode;
     }
@@ -319,17 +316,11 @@ public sealed class PrecomputeIntegrityTests
     public void CtrlCSaysHowToResumeAndTheResumedRunCompletesTheCache()
     {
         var dir = Tools.TempDir();
-        // 6,000 samples leave seconds of work after the first row group, and the run is frozen while Ctrl-C is sent,
-        // so the interrupt lands mid-run on a quiet machine too.
+        // 6,000 samples leave seconds of work after the first row group.
         using var p = ToolRunner.Start("precompute-logits", Slow(dir, "--limit", "6000"));
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (CacheLayout.SegmentFiles(dir).Length < 1 && !p.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
-        Signal(p, "STOP");
-        Assert.IsFalse(p.HasExited, "the run finished before it could be interrupted");
-        Signal(p, Tools.CtrlC);
-        Signal(p, "CONT");
+        Tools.PressCtrlCWhen(p, () => CacheLayout.SegmentFiles(dir).Length >= 1);
         Assert.IsTrue(p.WaitForExit(60_000));
         Assert.AreEqual(130, p.ExitCode, stderr.Result);
         StringAssert.Contains(stderr.Result, "precompute-logits was interrupted; every complete row group is kept: run the same command with --resume to continue from there");

@@ -14,6 +14,28 @@ internal static class Tools
 
     public static string TempDir() => TempFolder.Create("distill-tools-tests");
 
+    /// <summary>Sends <paramref name="signal"/> (e.g. "STOP", "CONT", "INT") to a process with kill(1).</summary>
+    public static void Signal(int pid, string signal)
+    {
+        using var p = Process.Start("kill", new[] { "-" + signal, pid.ToString() })!;
+        p.WaitForExit();
+        Assert.AreEqual(0, p.ExitCode, $"kill -{signal} {pid}");
+    }
+
+    /// <summary>
+    /// Ctrl-C by progress, not by time: once <paramref name="reached"/> holds, the tool is frozen (SIGSTOP), sent
+    /// <see cref="CtrlC"/> and woken, so the interrupt lands mid-run however fast the machine is.
+    /// </summary>
+    public static void PressCtrlCWhen(Process p, Func<bool> reached)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (!reached() && !p.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
+        Assert.IsFalse(p.HasExited, "the run finished before it could be interrupted");
+        Signal(p.Id, "STOP");
+        Signal(p.Id, CtrlC);
+        Signal(p.Id, "CONT");
+    }
+
     /// <summary>
     /// The signal that stands for Ctrl-C here: "INT", unless this process ignores SIGINT (a shell starts background
     /// jobs that way and children inherit it, so .NET in the tool would never see it); then "TERM", which the tools

@@ -87,12 +87,6 @@ public sealed class TrainIntegrityTests
         foreach (var (f, h) in before) Assert.AreEqual(h, after[f], $"{what}: {f}");
     }
 
-    private static void Signal(int pid, string signal)
-    {
-        using var p = Process.Start("kill", new[] { "-" + signal, pid.ToString() })!;
-        p.WaitForExit();
-        Assert.AreEqual(0, p.ExitCode, $"kill -{signal} {pid}");
-    }
 
     [TestMethod]
     public void ASecondRunIntoABusyOutputDirectoryIsRefusedWithTheHoldersPid()
@@ -110,7 +104,7 @@ public sealed class TrainIntegrityTests
             Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(60), "the first run never took the lock");
             Thread.Sleep(2);
         }
-        Signal(first.Id, "STOP");
+        Tools.Signal(first.Id, "STOP");
         try
         {
             var busy = $"error: output directory {dir} is in use by another run (pid {first.Id}); wait for it to finish or choose another directory";
@@ -119,7 +113,7 @@ public sealed class TrainIntegrityTests
             Assert.AreEqual(busy, Error(Train(Args(dir, "--resume"))), "a second run with --resume");
             Assert.AreEqual(busy, Error(ToolRunner.Run("train-student", new[] { "export", "--run", dir })), "an export into the run");
         }
-        finally { Signal(first.Id, "CONT"); }
+        finally { Tools.Signal(first.Id, "CONT"); }
         Assert.IsTrue(first.WaitForExit(120_000), "the first run did not finish");
         Assert.AreEqual(0, first.ExitCode, "the first run, undisturbed, finishes");
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!;
