@@ -5,7 +5,7 @@ namespace Distill.Tools.Evaluate;
 
 /// <summary>
 /// The Markdown report (table, preprocessing, confusion matrix or most confused pairs) and its two plots (accuracy vs
-/// latency, the student's confusion matrix), each written whole (<see cref="AtomicWrite"/>).
+/// latency, the student's confusion matrix), each written whole (<see cref="AtomicFile"/>).
 /// </summary>
 internal static class EvaluationReport
 {
@@ -35,9 +35,10 @@ internal static class EvaluationReport
         var scatter = LatencyPlot.Build(new[] { teacher, student });
         var heat = ConfusionPlot.Build(cm, $"{student.Name} on {data.Name} {data.Split}: confusion matrix");
         int side = cm.Classes <= ConfusionMatrix.MaxTableClasses ? 560 + 30 * cm.Classes : 900;
-        AtomicWrite.With(png, tmp => scatter.SavePng(tmp, 760, 560));
-        AtomicWrite.With(confusionPng, tmp => heat.SavePng(tmp, side + 120, side));
-        AtomicWrite.Text(outPath, md.ToString());
+        // --out may name a folder that does not exist yet; creating it is part of writing the first file.
+        AtomicFile.Write(png, tmp => { Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(png))!); scatter.SavePng(tmp, 760, 560); });
+        AtomicFile.Write(confusionPng, tmp => heat.SavePng(tmp, side + 120, side));
+        AtomicFile.WriteText(outPath, md.ToString());
         return md.ToString();
     }
 }

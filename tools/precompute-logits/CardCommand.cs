@@ -49,7 +49,7 @@ internal static class CardCommand
             if (names is not null && (outShape.Length != 1 || outShape[0] != names.Length))
                 throw new DistillException($"{r.GetValue(classes)} lists {names.Length} classes, but output '{model.OutputName}' is [N,{string.Join(",", outShape)}]");
             var card = Build(Path.GetFileName(path), model.InputName, model.InputShape, model.FixedBatch, model.OutputName, outShape, pre, names);
-            AtomicWrite.Text(cardPath, card.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+            AtomicFile.WriteText(cardPath, card.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
             Console.WriteLine($"{cardPath}: input '{model.InputName}' [{Batch(model.FixedBatch)},{string.Join(",", sampleShape)}] with {pre}, " +
                               $"output '{model.OutputName}' [{Batch(model.FixedBatch)},{string.Join(",", outShape)}]{(names is null ? "" : $", {names.Length} class names")}");
             return 0;

@@ -106,6 +106,6 @@ public static class LossCaseEvaluator
                 ["grad_student"] = new JsonArray(r.GradStudent.Select(g => (JsonNode)JsonValue.Create(g)).ToArray()),
             }).ToArray()),
         };
-        Output.AtomicFile.WriteText(path, json.ToJsonString());
+        AtomicFile.WriteText(path, json.ToJsonString());
     }
 }

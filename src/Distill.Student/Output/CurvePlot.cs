@@ -1,5 +1,6 @@
 using Distill.Student.Training;
 using ScottPlot;
+using Distill.Data;
 
 namespace Distill.Student.Output;
 

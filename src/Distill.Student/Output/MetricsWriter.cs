@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Distill.Student.Training;
+using Distill.Data;
 
 namespace Distill.Student.Output;
 

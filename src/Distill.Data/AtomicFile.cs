@@ -1,12 +1,11 @@
 using System.Text;
-using Distill.Data;
 
-namespace Distill.Student.Output;
+namespace Distill.Data;
 
 /// <summary>
-/// How every run output is written: into <c>PATH.tmp</c>, flushed to disk, then renamed to PATH, so a file under its
-/// final name is always complete. On any failure (a full disk included) the .tmp is removed and the error is one line
-/// naming the file.
+/// How every output of the toolkit is written (run outputs, cards, reports): into <c>PATH.tmp</c>, flushed to disk,
+/// then renamed to PATH, so a file under its final name is always complete. On any failure (a full disk included) the
+/// .tmp is removed and the error is one line naming the file.
 /// </summary>
 public static class AtomicFile
 {
