@@ -16,7 +16,7 @@ namespace Distill.MLNet.Training;
 /// <summary>
 /// Knowledge distillation as an ML.NET trainer (the shape of Microsoft.ML.TorchSharp's ImageClassificationTrainer):
 /// <see cref="Fit"/> trains the recipe's student on the teacher's cached logits joined with the feature column,
-/// through the same code as train-student (<see cref="Distiller.TrainAsync(TrainingData, Recipe, string?, bool, TrainerEvents?, CancellationToken)"/>,
+/// through the same code as train-student (<see cref="Distiller.TrainAsync(TrainingData, Recipe, string?, RunMode, TrainerEvents?, InitialWeights?, CancellationToken)"/>,
 /// so one recipe and seed give the same weights), reports each epoch to the MLContext's log, and returns the student as
 /// a <see cref="DistilledStudentTransformer"/> (ONNX Runtime: Score and PredictedLabel).
 /// </summary>

@@ -15,8 +15,6 @@ public static class LogitPrecomputer
     // Enough batches in flight that a slow write (a new segment file) does not stall the device.
     private const int SlotsInFlight = 6;
 
-    /// <param name="progress">Called with the number of samples written so far.</param>
-    /// <param name="warn">Receives one-line warnings (e.g. the CUDA fallback).</param>
     /// <summary>The card's detection heads by the column that stores each (first teacher's outputs), checked against their shapes.</summary>
     private static Dictionary<string, DetectionHead>? DetectionColumns(IReadOnlyDictionary<string, DetectionHead>? heads, IReadOnlyList<CacheOutput> outputs)
     {
@@ -32,6 +30,8 @@ public static class LogitPrecomputer
         return byColumn.Count > 0 ? byColumn : null;
     }
 
+    /// <param name="progress">Called with the number of samples written so far.</param>
+    /// <param name="warn">Receives one-line warnings (e.g. the CUDA fallback).</param>
     public static async Task<PrecomputeResult> RunAsync(PrecomputeRequest req, Action<long>? progress = null,
         Action<string>? warn = null, CancellationToken ct = default)
     {

@@ -36,8 +36,8 @@ internal static class ConfusionPlot
                 {
                     var text = plt.Add.Text(cm.Counts[t, p].ToString(), p, -t);
                     text.Alignment = Alignment.MiddleCenter;
-                    text.FontSize = c <= 10 ? 13 : 10;
-                    text.FontColor = share[t, p] > 0.5 ? Colors.White : Colors.Black;
+                    text.LabelFontSize = c <= 10 ? 13 : 10;
+                    text.LabelFontColor = share[t, p] > 0.5 ? Colors.White : Colors.Black;
                 }
             var ticks = Enumerable.Range(0, c).ToArray();
             plt.Axes.Bottom.SetTicks(ticks.Select(p => (double)p).ToArray(), ticks.Select(p => Short(cm.Name(p))).ToArray());
