@@ -51,8 +51,7 @@ internal sealed class ConsoleReport(Recipe recipe, TrainingData data)
         if (m.TestTop5 is not null) parts.Add(($"top5 {F(m.TestTop5)}", 6));
         if (m.Agreement is not null) parts.Add(($"agree {F(m.Agreement)}", 2));
         // Other named test metrics (test_miou, test_map50, ...) as "miou 0.4123".
-        string[] shown = { "test_acc", "test_top5", "agreement" };
-        parts.AddRange(m.Test.Where(kv => !shown.Contains(kv.Key)).Select(kv => ($"{(kv.Key.StartsWith("test_", StringComparison.Ordinal) ? kv.Key[5..] : kv.Key)} {F(kv.Value)}", 1)));
+        parts.AddRange(m.Test.Where(kv => !EpochMetrics.Classification.Contains(kv.Key)).Select(kv => ($"{(kv.Key.StartsWith("test_", StringComparison.Ordinal) ? kv.Key[5..] : kv.Key)} {F(kv.Value)}", 1)));
         parts.Add(($"{F(m.Seconds + m.EvalSeconds, "0.0")}s", 3));
         for (int drop = 8; drop >= 0; drop--)
         {

@@ -48,8 +48,7 @@ public static class CurvePlot
         Accuracy("validation accuracy", h => h.ValAcc, LinePattern.Dashed);
         Accuracy("test agreement with teacher", h => h.Agreement, LinePattern.Dotted);
         Accuracy("validation agreement with teacher", h => h.ValAgreement, LinePattern.Dotted);
-        string[] drawn = { "test_acc", "test_top5", "agreement" };
-        foreach (var name in history.SelectMany(h => h.Test.Keys).Distinct().Where(k => !drawn.Contains(k)))
+        foreach (var name in history.SelectMany(h => h.Test.Keys).Distinct().Where(k => !EpochMetrics.Classification.Contains(k)))
             Accuracy(name.Replace('_', ' '), h => h.Test.TryGetValue(name, out var v) ? v : null, LinePattern.Dashed);
         if (anyAccuracy)
         {

@@ -19,6 +19,9 @@ public sealed record EpochMetrics(int Epoch, IReadOnlyDictionary<string, double>
     /// <summary>Agreement with the teacher's top-1 on the held-out samples (from the train cache), or null.</summary>
     public double? ValAgreement { get; init; }
 
+    /// <summary>The classification metrics that have properties of their own here; the rest of <see cref="Test"/> is by name only.</summary>
+    public static readonly IReadOnlyList<string> Classification = new[] { "test_acc", "test_top5", "agreement" };
+
     [JsonIgnore] public double? TestAcc => Value("test_acc");
     [JsonIgnore] public double? TestTop5 => Value("test_top5");
     [JsonIgnore] public double? Agreement => Value("agreement");
