@@ -1,13 +1,19 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Distill.Data;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as used by iSCSI, ext4 and TFRecord: TensorBoard event
-/// framing and the logits cache's row-group checksums. Uses the CPU's crc32 instruction (SSE 4.2, ARMv8) through
-/// <see cref="BitOperations.Crc32C(uint, ulong)"/>; long inputs run three independent lanes, whose registers are then
-/// combined, because one lane is bound by the instruction's latency (about 3× slower than its throughput).
+/// framing and the logits cache's row-group checksums. Long inputs on x86 with VPCLMULQDQ (AVX-512) are folded 256
+/// bytes at a time with carry-less multiplies (Gopal et al., "Fast CRC Computation for Generic Polynomials Using
+/// PCLMULQDQ Instruction", Intel 2009), about twice the speed of the crc32 instruction, which bounds a reader's
+/// checksum cost; elsewhere the crc32 instruction (SSE 4.2, ARMv8) through
+/// <see cref="BitOperations.Crc32C(uint, ulong)"/> runs three independent lanes, whose registers are then combined,
+/// because one lane is bound by the instruction's latency (about 3× slower than its throughput).
 /// </summary>
 public static class Crc32C
 {
@@ -34,7 +40,13 @@ public static class Crc32C
 
     // The raw register (no pre- or post-inversion) after feeding `data`. The CRC is linear in the register:
     // feeding A‖B‖C from r equals shift(feed(r, A), |B|+|C|) ⊕ shift(feed(0, B), |C|) ⊕ feed(0, C).
-    private static uint Update(uint register, ReadOnlySpan<byte> data)
+    private static uint Update(uint register, ReadOnlySpan<byte> data) =>
+        FoldingSupported && data.Length >= FoldBlock ? UpdateFolding(register, data) : UpdateThreeLanes(register, data);
+
+    /// <summary>Whether this machine takes the carry-less multiply path (x86 with 512-bit VPCLMULQDQ).</summary>
+    internal static bool FoldingSupported => Pclmulqdq.V512.IsSupported && Sse42.X64.IsSupported;
+
+    internal static uint UpdateThreeLanes(uint register, ReadOnlySpan<byte> data)
     {
         while (data.Length >= 3 * Lane)
         {
@@ -53,6 +65,62 @@ public static class Crc32C
         foreach (var w in rest) register = BitOperations.Crc32C(register, w);
         foreach (var b in data[(rest.Length * 8)..]) register = BitOperations.Crc32C(register, b);
         return register;
+    }
+
+    // Folding: four 512-bit accumulators, each four 16-byte blocks. A block X (low word L: its first 8 bytes, the
+    // higher powers; high word H) moved D bytes on is L·x^(8D+64) + H·x^(8D) mod P; a carry-less multiply of two
+    // reflected 64-bit values adds one factor x, hence the constants x^(8D+63) and x^(8D-1) mod P (in the top 32 bits).
+    // The last 16-byte remainder goes through the crc32 instruction from a zero register, which reduces it exactly.
+    private const int FoldBlock = 512;
+    private static readonly Vector512<ulong> Fold256Bytes = FoldConstants512(256), Fold64Bytes = FoldConstants512(64);
+    private static readonly Vector256<ulong> Fold32Bytes = Vector256.Create(FoldConstants(32), FoldConstants(32));
+    private static readonly Vector128<ulong> Fold16Bytes = FoldConstants(16);
+
+    internal static uint UpdateFolding(uint register, ReadOnlySpan<byte> data)
+    {
+        if (data.Length < FoldBlock) return UpdateThreeLanes(register, data);
+        ref ulong p = ref Unsafe.As<byte, ulong>(ref MemoryMarshal.GetReference(data));
+        var a0 = Vector512.LoadUnsafe(ref p) ^ Vector512.CreateScalar((ulong)register);   // the register joins the first bytes
+        var a1 = Vector512.LoadUnsafe(ref p, 8);
+        var a2 = Vector512.LoadUnsafe(ref p, 16);
+        var a3 = Vector512.LoadUnsafe(ref p, 24);
+        nuint word = 32, last = (nuint)(data.Length / 8 - 32);
+        for (; word <= last; word += 32)
+        {
+            a0 = Fold(a0, Fold256Bytes) ^ Vector512.LoadUnsafe(ref p, word);
+            a1 = Fold(a1, Fold256Bytes) ^ Vector512.LoadUnsafe(ref p, word + 8);
+            a2 = Fold(a2, Fold256Bytes) ^ Vector512.LoadUnsafe(ref p, word + 16);
+            a3 = Fold(a3, Fold256Bytes) ^ Vector512.LoadUnsafe(ref p, word + 24);
+        }
+        a1 ^= Fold(a0, Fold64Bytes);
+        a2 ^= Fold(a1, Fold64Bytes);
+        a3 ^= Fold(a2, Fold64Bytes);
+        var half = Fold(a3.GetLower(), Fold32Bytes) ^ a3.GetUpper();
+        var block = Fold(half.GetLower(), Fold16Bytes) ^ half.GetUpper();
+        register = (uint)Sse42.X64.Crc32(Sse42.X64.Crc32(0, block.GetElement(0)), block.GetElement(1));
+        return UpdateThreeLanes(register, data[(int)(word * 8)..]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Fold(Vector512<ulong> x, Vector512<ulong> k) =>
+        Pclmulqdq.V512.CarrylessMultiply(x, k, 0x00) ^ Pclmulqdq.V512.CarrylessMultiply(x, k, 0x11);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> Fold(Vector256<ulong> x, Vector256<ulong> k) =>
+        Pclmulqdq.V256.CarrylessMultiply(x, k, 0x00) ^ Pclmulqdq.V256.CarrylessMultiply(x, k, 0x11);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> Fold(Vector128<ulong> x, Vector128<ulong> k) =>
+        Pclmulqdq.CarrylessMultiply(x, k, 0x00) ^ Pclmulqdq.CarrylessMultiply(x, k, 0x11);
+
+    // (low word's, high word's) constants for moving a 16-byte block `bytes` on.
+    private static Vector128<ulong> FoldConstants(int bytes) =>
+        Vector128.Create((ulong)PowerOfX(8L * bytes + 63) << 32, (ulong)PowerOfX(8L * bytes - 1) << 32);
+
+    private static Vector512<ulong> FoldConstants512(int bytes)
+    {
+        var k = FoldConstants(bytes);
+        return Vector512.Create(Vector256.Create(k, k), Vector256.Create(k, k));
     }
 
     private static uint Shift(uint[][] t, uint r) =>

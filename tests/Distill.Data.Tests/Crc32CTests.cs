@@ -1,8 +1,10 @@
 namespace Distill.Data.Tests;
 
 /// <summary>
-/// CRC-32C against its check value and a bit-by-bit computation from the definition, at every length around the
-/// three-lane blocks (where the lane registers are combined), and piece by piece.
+/// CRC-32C against its check value and a bit-by-bit computation from the definition: every length up to past the
+/// folding path's block and the three-lane blocks (where lane registers are combined), through the public entry and
+/// through each path on its own (the folding path where the CPU has it), from a zero and a non-zero register, and
+/// piece by piece.
 /// </summary>
 [TestClass]
 public sealed class Crc32CTests
@@ -19,6 +21,37 @@ public sealed class Crc32CTests
             Assert.AreEqual(BitwiseCrc32C.Compute(data.AsSpan(0, length)), Crc32C.Compute(data.AsSpan(0, length)), $"length {length}");
         // Unaligned starts take the same path.
         Assert.AreEqual(BitwiseCrc32C.Compute(data.AsSpan(3, 5000)), Crc32C.Compute(data.AsSpan(3, 5000)));
+    }
+
+    [TestMethod]
+    public void EveryPathMatchesTheDefinitionAtEveryLengthAndFromAnyRegister()
+    {
+        var data = new byte[1400];
+        new Random(11).NextBytes(data);
+        var paths = new List<(string Name, Func<uint, byte[], int, uint> Update)>
+        {
+            ("public", (crc, d, n) => Crc32C.Append(crc, d.AsSpan(1, n))),
+            ("three lanes", (crc, d, n) => ~Crc32C.UpdateThreeLanes(~crc, d.AsSpan(1, n))),
+        };
+        if (Crc32C.FoldingSupported) paths.Add(("folding", (crc, d, n) => ~Crc32C.UpdateFolding(~crc, d.AsSpan(1, n))));
+        var prefix = "distill"u8.ToArray();
+        uint prefixCrc = BitwiseCrc32C.Compute(prefix);
+        for (int n = 0; n < data.Length - 1; n++)
+        {
+            uint expected = BitwiseCrc32C.Compute(data.AsSpan(1, n));
+            uint continued = BitwiseCrc32C.Compute(prefix.Concat(data.Skip(1).Take(n)).ToArray());
+            foreach (var (name, update) in paths)
+            {
+                Assert.AreEqual(expected, update(0, data, n), $"{name}, length {n}");
+                Assert.AreEqual(continued, update(prefixCrc, data, n), $"{name}, length {n} after a prefix");
+            }
+        }
+        // Long inputs: many folding rounds, then a tail of every remainder class.
+        var big = new byte[70_000];
+        new Random(12).NextBytes(big);
+        foreach (int n in new[] { 65_536, 65_537, 65_543, 69_999 })
+            foreach (var (name, update) in paths)
+                Assert.AreEqual(BitwiseCrc32C.Compute(big.AsSpan(1, n)), update(0, big, n), $"{name}, length {n}");
     }
 
     [TestMethod]

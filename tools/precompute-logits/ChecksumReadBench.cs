@@ -9,10 +9,14 @@ namespace Distill.Tools.PrecomputeLogits;
 /// </summary>
 internal static class ChecksumReadBench
 {
-    // A round reads the cache as often as it takes to run this long, so timer resolution does not matter.
+    // A round holds as many pass pairs as fill this much reading time, so timer resolution does not matter.
     private static readonly TimeSpan MinimumRound = TimeSpan.FromMilliseconds(600);
 
-    /// <summary>Paired measurements (verified rows/s, unverified rows/s), one pair per round.</summary>
+    /// <summary>
+    /// Paired measurements (verified rows/s, unverified rows/s), one pair per round: each the median over the round's
+    /// passes, so a pause that hits one pass (a collection of the previous pass's arrays, another process) does not
+    /// decide a round.
+    /// </summary>
     public static async Task<List<(double Verified, double Unverified)>> MeasureAsync(string cacheDir, int rounds, CancellationToken ct)
     {
         using var cache = await LogitCacheReader.OpenAsync(cacheDir, ct);
@@ -20,31 +24,36 @@ internal static class ChecksumReadBench
         // how many passes fill a round.
         var warmUp = Stopwatch.StartNew();
         int passes = 0;
-        while (warmUp.Elapsed < MinimumRound)
+        double reading = 0;
+        while (warmUp.Elapsed < 3 * MinimumRound || reading < MinimumRound.TotalSeconds)
         {
-            await PassSecondsAsync(cache, verify: true, ct);
-            await PassSecondsAsync(cache, verify: false, ct);
+            reading += await PassSecondsAsync(cache, verify: true, ct) + await PassSecondsAsync(cache, verify: false, ct);
             passes++;
         }
+        passes = Math.Max(3, (int)Math.Ceiling(passes * MinimumRound.TotalSeconds / reading));
         var result = new List<(double, double)>();
         for (int i = 0; i < rounds; i++)
         {
-            double verified = 0, unverified = 0;
+            var (verified, unverified) = (new List<double>(), new List<double>());
             for (int p = 0; p < passes; p++)
             {
                 // Alternating which goes first, so a drifting load favours neither.
                 bool verifiedFirst = p % 2 == 0;
                 double first = await PassSecondsAsync(cache, verifiedFirst, ct), second = await PassSecondsAsync(cache, !verifiedFirst, ct);
-                verified += verifiedFirst ? first : second;
-                unverified += verifiedFirst ? second : first;
+                verified.Add(verifiedFirst ? first : second);
+                unverified.Add(verifiedFirst ? second : first);
             }
-            result.Add((passes * cache.RowCount / verified, passes * cache.RowCount / unverified));
+            result.Add((cache.RowCount / BenchCommand.Median(verified), cache.RowCount / BenchCommand.Median(unverified)));
         }
         return result;
     }
 
+    // One timed pass over every row group, after collecting the previous pass's arrays (untimed), so each pass starts
+    // from the same heap.
     private static async Task<double> PassSecondsAsync(LogitCacheReader cache, bool verify, CancellationToken ct)
     {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         cache.VerifyChecksums = verify;
         var watch = Stopwatch.StartNew();
         for (int g = 0; g < cache.RowGroupCount; g++) await cache.ReadRowGroupAsync(g, ct);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Distill.Data;
 using Parquet;
 using Parquet.Schema;
@@ -28,12 +29,22 @@ internal sealed class ColumnReadContext(ParquetRowGroupReader rowGroup, Dictiona
     /// </summary>
     public async Task ReadFullListsAsync<T>(DataField item, string column, T[] values, int width, CancellationToken ct) where T : unmanaged
     {
-        var levels = new int[values.Length];
-        var repetitions = new int[values.Length];
-        await rowGroup.ReadRawAsync<T>(item, values, levels, repetitions, ct);
-        for (int i = 0; i < levels.Length; i++)
-            if (levels[i] != 2 || repetitions[i] != (i % width == 0 ? 0 : 1))
-                throw Corrupt($"does not hold {width} values in every row of '{column}'");
+        // The levels are only checked, then dropped: pooled, they cost no fresh memory per row group.
+        int n = values.Length;
+        var levels = ArrayPool<int>.Shared.Rent(n);
+        var repetitions = ArrayPool<int>.Shared.Rent(n);
+        try
+        {
+            await rowGroup.ReadRawAsync<T>(item, values, levels.AsMemory(0, n), repetitions.AsMemory(0, n), ct);
+            for (int i = 0; i < n; i++)
+                if (levels[i] != 2 || repetitions[i] != (i % width == 0 ? 0 : 1))
+                    throw Corrupt($"does not hold {width} values in every row of '{column}'");
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(levels);
+            ArrayPool<int>.Shared.Return(repetitions);
+        }
         if (crc != null) crc[column] = RowGroupChecksums.Of(values, values.Length);
     }
 
