@@ -7,8 +7,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace Distill.Teacher;
 
 /// <summary>
-/// Runs the teacher over a dataset split and writes the logits cache. Three stages overlap through bounded channels
-/// over a small pool of reused batch buffers: read + preprocess → ONNX Runtime → Parquet.
+/// Runs the teacher over a dataset split and writes the logits cache. Three stages pass a small pool of reused batch
+/// buffers through bounded channels: read + preprocess → ONNX Runtime → Parquet. They overlap on a GPU or with cores
+/// to spare; on the CPU with ONNX Runtime on every core they take turns (<see cref="CoreTurns"/>).
 /// </summary>
 public static class LogitPrecomputer
 {
@@ -103,6 +104,8 @@ public static class LogitPrecomputer
                 primary.Device, 0) { MissingShards = finished.MissingShards };
         }
         var slots = Enumerable.Range(0, SlotsInFlight).Select(_ => new BatchSlot(batch, sampleSize, teachers)).ToList();
+        // On the CPU with ONNX Runtime's threads on every core, the three stages take turns on the cores (CoreTurns).
+        using var turns = CoreTurns.For(primary.Device, req.Threads);
         var free = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
         var read = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
         var done = Channel.CreateBounded<BatchSlot>(SlotsInFlight);
@@ -121,25 +124,17 @@ public static class LogitPrecomputer
                 try
                 {
                     var raw = views > 1 || !req.Augment.IsNone ? new float[(batch + 1) * sampleSize] : null;
+                    using var turn = turns?.ForStage();
                     for (long start = resumedAt; start < endRow; start += batch)
                     {
                         var slot = await free.Reader.ReadAsync(token);
                         int n = (int)Math.Min(batch, endRow - start);
                         slot.Count = n;
+                        if (turn != null) await turn.TakeAsync(token);
                         long t0 = Stopwatch.GetTimestamp();
-                        var input = slot.Input.AsSpan(0, n * sampleSize);
-                        if (raw == null) data.ReadSamples((int)start, n, input);
-                        else ReadViews(data, req.Augment, req.AugmentSeed, views, start, n, raw, input, slot);
-                        for (int i = 0; i < n; i++)
-                        {
-                            req.Preprocessing.Apply(input.Slice(i * sampleSize, sampleSize), channels);
-                            long sample = (start + i) / views;
-                            slot.Index[i] = sample;
-                            if (data.HasLabels) slot.Labels[i] = data.GetLabel((int)sample);
-                        }
-                        // A fixed-batch model gets the last batch padded with zeros; only n rows are kept.
-                        if (n < batch && teachers.FixedBatch != null) slot.Input.AsSpan(n * sampleSize).Clear();
+                        Read(slot, start, n, raw);
                         readTicks += Stopwatch.GetTimestamp() - t0;
+                        turn?.Yield(moreQueued: start + batch < endRow && free.Reader.TryPeek(out _));
                         await read.Writer.WriteAsync(slot, token);
                     }
                     read.Writer.Complete();
@@ -147,14 +142,33 @@ public static class LogitPrecomputer
                 catch (Exception e) { read.Writer.Complete(e); throw; }
             }, token);
 
+            // Read + preprocess one batch into its slot (the reader stage's work, timed as "read").
+            void Read(BatchSlot slot, long start, int n, float[]? raw)
+            {
+                var input = slot.Input.AsSpan(0, n * sampleSize);
+                if (raw == null) data.ReadSamples((int)start, n, input);
+                else ReadViews(data, req.Augment, req.AugmentSeed, views, start, n, raw, input, slot);
+                for (int i = 0; i < n; i++)
+                {
+                    req.Preprocessing.Apply(input.Slice(i * sampleSize, sampleSize), channels);
+                    long sample = (start + i) / views;
+                    slot.Index[i] = sample;
+                    if (data.HasLabels) slot.Labels[i] = data.GetLabel((int)sample);
+                }
+                // A fixed-batch model gets the last batch padded with zeros; only n rows are kept.
+                if (n < batch && teachers.FixedBatch != null) slot.Input.AsSpan(n * sampleSize).Clear();
+            }
+
             var infer = Task.Run(async () =>
             {
                 try
                 {
                     using var runOptions = new RunOptions();
+                    using var turn = turns?.ForStage();
                     await foreach (var slot in read.Reader.ReadAllAsync(token))
                     {
                         int rows = teachers.FixedBatch != null ? batch : slot.Count;
+                        if (turn != null) await turn.TakeAsync(token);
                         long t0 = Stopwatch.GetTimestamp();
                         for (int t = 0; t < teachers.Teachers.Count; t++)
                         {
@@ -166,6 +180,7 @@ public static class LogitPrecomputer
                             CheckFinite(slot, t, teachers.Teachers[t]);
                         }
                         inferTicks += Stopwatch.GetTimestamp() - t0;
+                        turn?.Yield(moreQueued: read.Reader.TryPeek(out _));
                         await done.Writer.WriteAsync(slot, token);
                     }
                     done.Writer.Complete();
@@ -176,9 +191,11 @@ public static class LogitPrecomputer
             long rowsDone = resumedAt - firstRow;
             try
             {
+                using var writeTurn = turns?.ForStage();
                 await foreach (var slot in done.Reader.ReadAllAsync(token))
                 {
                     int n = slot.Count;
+                    if (writeTurn != null) await writeTurn.TakeAsync(token);
                     long t0 = Stopwatch.GetTimestamp();
                     var columns = teachers.Columns(slot.Raw, n, slot.Averaged);
                     bool hasViews = metadata.HasViews;
@@ -190,6 +207,7 @@ public static class LogitPrecomputer
                         CropY = hasViews ? slot.CropY : null, Flip = hasViews ? slot.Flip : null,
                     }, token);
                     writeTicks += Stopwatch.GetTimestamp() - t0;
+                    writeTurn?.Yield(moreQueued: done.Reader.TryPeek(out _));
                     rowsDone += n;
                     progress?.Invoke(rowsDone);
                     await free.Writer.WriteAsync(slot, token);

@@ -27,11 +27,15 @@ internal static class BareRunLoop
         return list;
     }
 
-    /// <summary>Seconds to run every batch once through a new session of <paramref name="model"/>.</summary>
-    public static double Seconds(string model, List<float[]> batches, int[] sampleShape, int threads, ExecutionDevice device)
+    /// <summary>
+    /// Seconds to run every batch once through a new session of <paramref name="model"/>, with the tool's session
+    /// options, or with ONNX Runtime's default of spinning idle threads (<paramref name="spinning"/>).
+    /// </summary>
+    public static double Seconds(string model, List<float[]> batches, int[] sampleShape, int threads, ExecutionDevice device,
+        bool spinning = false)
     {
         int sampleSize = sampleShape.Aggregate(1, (a, c) => a * c);
-        using var options = SessionFactory.CreateOptions(device, threads, _ => { }, out _);
+        using var options = SessionFactory.CreateOptions(device, threads, _ => { }, out _, spinning);
         using var session = new InferenceSession(model, options);
         string input = session.InputMetadata.Keys.First(), output = session.OutputMetadata.Keys.First();
         int classes = session.OutputMetadata[output].Dimensions[1];
