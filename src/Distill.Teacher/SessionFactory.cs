@@ -28,9 +28,9 @@ public static class SessionFactory
         };
         if (threads > 0) { options.IntraOpNumThreads = threads; options.InterOpNumThreads = 1; }
         // Idle intra-op threads wait without spinning: a spinning thread holds a core that the tool's other stages
-        // (decoding images, writing Parquet) need the moment a Run ends. Measured on ResNet-18 and the Fashion-MNIST
-        // teacher, a bare Run loop is as fast either way (bench/imagenet/README.md), while a spinning pool made the
-        // tool's Runs slower than the bare loop's.
+        // (decoding images, writing Parquet) need the moment a Run ends. Measured on 2 cores (bench/imagenet/README.md):
+        // spinning slowed the tool's Runs by more than not spinning slows a bare Run loop (ResNet-18: 27.2 s spinning,
+        // 28.5 s not, within the rounds' ±10 %); the Fashion-MNIST teacher runs at the same speed either way.
         if (!spinning) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         used = "cpu";
         if (device.Kind == "cpu") return options;
