@@ -18,7 +18,8 @@ public static class SessionFactory
     /// is nothing to report), with one line through <paramref name="warn"/> on a CUDA build that finds no usable GPU;
     /// <c>cuda</c> without a usable provider is an error naming what is missing.
     /// </summary>
-    /// <param name="spinning">ONNX Runtime's default, idle intra-op threads spinning (only for a bench's baseline).</param>
+    /// <param name="spinning">ONNX Runtime's default, idle intra-op threads spinning: for measuring a model as it is
+    /// served (evaluate's latency, a bench's baseline), not for the tool's own pipeline.</param>
     public static SessionOptions CreateOptions(ExecutionDevice device, int threads, Action<string> warn, out string used, bool spinning = false)
     {
         var options = new SessionOptions

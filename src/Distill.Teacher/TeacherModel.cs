@@ -45,12 +45,14 @@ public sealed class TeacherModel : IDisposable
     /// "the one shaped [batch, C]" (output). An output may also name any tensor inside the graph (see
     /// <see cref="TeacherGraph"/>): the session is then made from the model with that tensor added to its outputs.
     /// </summary>
+    /// <param name="spinning">ONNX Runtime's default of idle threads spinning, as a served model runs (evaluate's
+    /// latency); precompute-logits' own sessions do not spin (<see cref="SessionFactory.CreateOptions"/>).</param>
     public static TeacherModel Open(string path, int[] sampleShape, string? input, IReadOnlyList<string>? outputs,
-        ExecutionDevice device, int threads, Action<string> warn)
+        ExecutionDevice device, int threads, Action<string> warn, bool spinning = false)
     {
         if (!File.Exists(path)) throw new DistillException($"teacher {path} not found");
         string sha = Sha256Of(path);
-        using var options = SessionFactory.CreateOptions(device, threads, warn, out string used);
+        using var options = SessionFactory.CreateOptions(device, threads, warn, out string used, spinning);
         InferenceSession session;
         try { session = new InferenceSession(path, options); }
         catch (OnnxRuntimeException e)

@@ -25,7 +25,7 @@ internal static class ModelEvaluation
         var card = TeacherCard.TryLoadFor(path);
         var pre = preprocessing.Value;
         using var model = TeacherModel.Open(path, data.SampleShape, card?.InputName, card?.OutputName is { } o ? new[] { o } : null,
-            ExecutionDevice.Cpu, threads, _ => { });
+            ExecutionDevice.Cpu, threads, _ => { }, spinning: true);   // latency as ONNX Runtime serves by default
         if (model.OutputShapes[0].Length != 1)
             throw new DistillException($"{model.FileName}: output '{model.OutputName}' is not class logits [N, C]");
         int n = data.Count, size = data.SampleSize(), classes = model.ClassCount;
