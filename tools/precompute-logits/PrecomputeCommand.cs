@@ -27,7 +27,7 @@ internal static class PrecomputeCommand
         var noNormalize = new Option<bool>("--no-normalize") { Description = "Feed the raw values as they are stored (instead of --scale/--mean/--std)" };
         var device = new Option<string>("--device") { Description = "auto (CUDA when available, else CPU), cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
         var batch = new Option<int>("--batch") { Description = "Images per ONNX Runtime call", DefaultValueFactory = _ => 256 };
-        var threads = new Option<int>("--threads") { Description = $"ONNX Runtime intra-op threads, 1 to {ThreadLimit.Max} (0: ONNX Runtime's default)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = $"ONNX Runtime intra-op threads, 1 to {ThreadLimit.Max} (0: ONNX Runtime's default; at 0 or at least the core count, reading and inference take turns on the CPU's cores, below it they overlap)", DefaultValueFactory = _ => 0 };
         var rowGroup = new Option<int>("--row-group") { Description = "Rows per Parquet row group (rounded down to a multiple of --batch)", DefaultValueFactory = _ => 2048 };
         var limit = new Option<int>("--limit") { Description = "Cache only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
         var shard = new Option<string>("--shard") { Description = "Cache only slice k of n (e.g. 2/3) into its own part file, so n machines fill one cache", DefaultValueFactory = _ => "1/1" };
