@@ -41,7 +41,7 @@ public static class Crc32C
     // The raw register (no pre- or post-inversion) after feeding `data`. The CRC is linear in the register:
     // feeding A‖B‖C from r equals shift(feed(r, A), |B|+|C|) ⊕ shift(feed(0, B), |C|) ⊕ feed(0, C).
     private static uint Update(uint register, ReadOnlySpan<byte> data) =>
-        FoldingSupported && data.Length >= FoldBlock ? UpdateFolding(register, data) : UpdateThreeLanes(register, data);
+        FoldingSupported ? UpdateFolding(register, data) : UpdateThreeLanes(register, data);
 
     /// <summary>Whether this machine takes the carry-less multiply path (x86 with 512-bit VPCLMULQDQ).</summary>
     internal static bool FoldingSupported => Pclmulqdq.V512.IsSupported && Sse42.X64.IsSupported;
@@ -78,7 +78,7 @@ public static class Crc32C
 
     internal static uint UpdateFolding(uint register, ReadOnlySpan<byte> data)
     {
-        if (data.Length < FoldBlock) return UpdateThreeLanes(register, data);
+        if (data.Length < FoldBlock) return UpdateThreeLanes(register, data);   // short inputs: the accumulators alone take 256 bytes
         ref ulong p = ref Unsafe.As<byte, ulong>(ref MemoryMarshal.GetReference(data));
         var a0 = Vector512.LoadUnsafe(ref p) ^ Vector512.CreateScalar((ulong)register);   // the register joins the first bytes
         var a1 = Vector512.LoadUnsafe(ref p, 8);
